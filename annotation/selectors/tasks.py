@@ -1,0 +1,61 @@
+"""What an annotator sees of a task, and the reviewers' queue."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from ..models import Assignment, Demonstration, Project, Response
+from ..rendering import render_markdown
+
+
+def task_payload(assignment: Assignment, *, html: bool = False) -> dict[str, Any]:
+    """The task with its responses in the annotator's recorded display order; gold status is never revealed."""
+    task = assignment.task
+    prompt = task.prompt
+    texts = dict(Response.objects.filter(pk__in=assignment.display_order).values_list("pk", "text"))
+    responses = [{"id": rid, "text": texts[rid]} for rid in assignment.display_order]
+    payload: dict[str, Any] = {
+        "id": task.pk,
+        "kind": task.kind,
+        "project": task.project_id,
+        "expires_at": assignment.expires_at,
+        "responses": responses,
+    }
+    if prompt.is_conversation:
+        payload["messages"] = prompt.messages
+    else:
+        payload["prompt"] = prompt.messages[0]["content"]
+    if html:
+        for item in responses:
+            item["html"] = render_markdown(item["text"])
+        payload["messages_html"] = [
+            {"role": m["role"], "html": render_markdown(m["content"])} for m in prompt.messages
+        ]
+    return payload
+
+
+def demonstrations_for_review(
+    *, project: Project, status: str = "pending", reviewer: AbstractBaseUser | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    qs = (
+        Demonstration.objects.filter(task__project=project, review_status=status)
+        .select_related("task__prompt", "annotator", "source_response")
+        .order_by("id")
+    )
+    if reviewer is not None and not reviewer.is_staff:
+        qs = qs.exclude(annotator=reviewer)
+    return [
+        {
+            "id": d.pk,
+            "task": d.task_id,
+            "annotator": d.annotator.username,
+            "messages": d.task.prompt.messages,
+            "text": d.text,
+            "original_text": d.original_text,
+            "edited_from_response": d.source_response_id,
+            "review_status": d.review_status,
+            "review_comment": d.review_comment,
+            "created_at": d.created_at,
+        }
+        for d in qs[:limit]
+    ]

@@ -1,0 +1,108 @@
+"""Demonstrations (ideal replies written from scratch or by editing a response) and their review."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
+
+from ..access import can_review
+from ..models import Assignment, Demonstration, Response, Task, TaskKind
+from .assignment import assignment_finish, lease_check_submittable
+
+
+def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Demonstration | None:
+    if not key:
+        return None
+    existing = Demonstration.objects.filter(annotator=annotator, idempotency_key=key).first()
+    if existing is not None and existing.task_id != task_id:
+        raise Conflict("This Idempotency-Key was used for another task.", code="idempotency_key_reused")
+    return existing
+
+
+def demonstration_submit(
+    *,
+    task_id: int,
+    annotator: AbstractBaseUser,
+    text: str,
+    source_response_id: int | None = None,
+    time_spent_ms: int | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Demonstration, bool]:
+    try:
+        return _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempotency_key)
+    except IntegrityError:
+        existing = _replay(annotator, idempotency_key, task_id)
+        if existing is None:
+            raise Conflict("This demonstration was already submitted.", code="already_submitted") from None
+        return existing, False
+
+
+@transaction.atomic
+def _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempotency_key):
+    existing = _replay(annotator, idempotency_key, task_id)
+    if existing is not None:
+        return existing, False
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("task__project")
+        .filter(task_id=task_id, annotator=annotator)
+        .first()
+    )
+    if assignment is None:
+        if (
+            not Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
+            and not annotator.is_staff
+        ):
+            raise NotFound("No such task.")
+        raise Forbidden("This task is not assigned to you.", code="not_assigned")
+    existing = _replay(annotator, idempotency_key, task_id)
+    if existing is not None:
+        return existing, False
+    task, project = assignment.task, assignment.task.project
+    if task.kind != TaskKind.DEMONSTRATION:
+        raise ApiError("This is a comparison task; submit a judgment.", code="wrong_kind")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError("text must be a non-empty string.", code="invalid_text")
+    lease_check_submittable(assignment, project)
+    original = ""
+    if source_response_id is not None:
+        source = Response.objects.filter(pk=source_response_id, prompt_id=task.prompt_id).first()
+        if source is None:
+            raise ApiError("source_response_id must be a response of this task's prompt.", code="invalid_source")
+        original = source.text
+    demonstration = Demonstration.objects.create(
+        task=task,
+        assignment=assignment,
+        annotator=annotator,
+        text=text,
+        source_response_id=source_response_id,
+        original_text=original,
+        time_spent_ms=time_spent_ms,
+        idempotency_key=idempotency_key or None,
+    )
+    assignment_finish(assignment, project)
+    return demonstration, True
+
+
+@transaction.atomic
+def demonstration_review(
+    *, demonstration_id: int, reviewer: AbstractBaseUser, decision: str, comment: str = ""
+) -> Demonstration:
+    demonstration = (
+        Demonstration.objects.select_for_update().select_related("task__project").filter(pk=demonstration_id).first()
+    )
+    if demonstration is None or not can_review(reviewer, demonstration.task.project):
+        raise NotFound("No such demonstration.")
+    if decision not in (Demonstration.Review.ACCEPTED, Demonstration.Review.REJECTED):
+        raise ApiError('decision must be "accepted" or "rejected".', code="invalid_decision")
+    if decision == Demonstration.Review.REJECTED and not comment.strip():
+        raise ApiError("Say why in a comment when rejecting.", code="comment_required")
+    if demonstration.annotator_id == reviewer.pk and not reviewer.is_staff:
+        raise Forbidden("You cannot review your own demonstration.", code="own_work")
+    demonstration.review_status = decision
+    demonstration.reviewer = reviewer
+    demonstration.review_comment = comment
+    demonstration.reviewed_at = timezone.now()
+    demonstration.save(update_fields=["review_status", "reviewer", "review_comment", "reviewed_at"])
+    return demonstration

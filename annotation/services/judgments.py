@@ -1,0 +1,184 @@
+"""Submitting comparison judgments: validated against the task, idempotent, counted exactly once."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
+
+from ..models import Assignment, Judgment, Project, Strength, Task, TaskKind
+from .assignment import assignment_finish, lease_check_submittable
+from .consensus import consensus_rebuild
+
+FLAGS = {"unsafe", "pii", "prompt_broken"}
+
+
+def normalize_ranking(ranking: Any, response_ids: list[int], *, ties_allowed: bool) -> list[list[int]]:
+    """Validate a ranking (ids best first; a nested list groups tied ids) and return it as groups."""
+    if not isinstance(ranking, list) or not ranking:
+        raise ApiError("ranking must be a non-empty list of response ids, best first.", code="invalid_ranking")
+    groups, seen = [], []
+    for entry in ranking:
+        group = entry if isinstance(entry, list) else [entry]
+        if not group or not all(isinstance(i, int) and not isinstance(i, bool) for i in group):
+            raise ApiError("ranking entries must be response ids or lists of tied ids.", code="invalid_ranking")
+        if len(group) > 1 and not ties_allowed:
+            raise ApiError("This project does not allow ties.", code="ties_not_allowed")
+        groups.append(group)
+        seen.extend(group)
+    if sorted(seen) != sorted(response_ids):
+        raise ApiError(
+            f"ranking must name each of this task's responses exactly once: {sorted(response_ids)}.",
+            code="invalid_ranking",
+        )
+    return groups
+
+
+def ranking_from_choice(choice: Any, response_ids: list[int]) -> list:
+    """A pairwise choice (a response id, or "tie") as a ranking."""
+    if len(response_ids) != 2:
+        raise ApiError("choice is for pairwise tasks; send a ranking for K-way tasks.", code="invalid_choice")
+    if choice == "tie":
+        return [list(response_ids)]
+    if choice not in response_ids:
+        raise ApiError(f'choice must be one of {response_ids} or "tie".', code="invalid_choice")
+    return [choice, next(r for r in response_ids if r != choice)]
+
+
+def _validate_criteria(criteria: Any, project: Project, response_ids: list[int]) -> dict:
+    if not criteria:
+        return {}
+    if not isinstance(criteria, dict):
+        raise ApiError("criteria must be an object keyed by criterion name.", code="invalid_criteria")
+    unknown = set(criteria) - set(project.criteria)
+    if unknown:
+        raise ApiError(
+            f"Unknown criteria {sorted(unknown)}; this project has {project.criteria}.",
+            code="invalid_criteria",
+        )
+    out = {}
+    for name, value in criteria.items():
+        if not isinstance(value, dict) or not ({"ranking", "ratings"} & set(value)):
+            raise ApiError(f'criteria.{name} must hold "ranking" and/or "ratings".', code="invalid_criteria")
+        entry: dict[str, Any] = {}
+        if "ranking" in value:
+            entry["ranking"] = normalize_ranking(value["ranking"], response_ids, ties_allowed=project.ties_allowed)
+        if "ratings" in value:
+            ratings = value["ratings"]
+            if not isinstance(ratings, dict):
+                raise ApiError(f"criteria.{name}.ratings must map response id to 1-7.", code="invalid_criteria")
+            clean = {}
+            for rid, score in ratings.items():
+                if str(rid) not in {str(r) for r in response_ids}:
+                    raise ApiError(f"criteria.{name}.ratings names unknown response {rid}.", code="invalid_criteria")
+                if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 7:
+                    raise ApiError(f"criteria.{name}.ratings values must be integers 1-7.", code="invalid_criteria")
+                clean[str(rid)] = score
+            entry["ratings"] = clean
+        out[name] = entry
+    return out
+
+
+def judgment_submit(
+    *,
+    task_id: int,
+    annotator: AbstractBaseUser,
+    ranking: Any = None,
+    choice: Any = None,
+    strength: str = "",
+    criteria: Any = None,
+    rationale: str = "",
+    flags: Any = None,
+    time_spent_ms: int | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Judgment, bool]:
+    """Record the annotator's judgment; returns (judgment, created). A replayed Idempotency-Key returns the original."""
+    try:
+        return _submit(
+            task_id=task_id,
+            annotator=annotator,
+            ranking=ranking,
+            choice=choice,
+            strength=strength,
+            criteria=criteria,
+            rationale=rationale,
+            flags=flags,
+            time_spent_ms=time_spent_ms,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        existing = _replay(annotator, idempotency_key, task_id)
+        if existing is None:
+            raise Conflict("This judgment was already submitted.", code="already_submitted") from None
+        return existing, False
+
+
+def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Judgment | None:
+    if not key:
+        return None
+    existing = Judgment.objects.filter(annotator=annotator, idempotency_key=key).first()
+    if existing is not None and existing.task_id != task_id:
+        raise Conflict("This Idempotency-Key was used for another task.", code="idempotency_key_reused")
+    return existing
+
+
+@transaction.atomic
+def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str | None, **body: Any):
+    existing = _replay(annotator, idempotency_key, task_id)
+    if existing is not None:
+        return existing, False
+    assignment = (
+        Assignment.objects.select_for_update()
+        .select_related("task__project", "task__prompt")
+        .filter(task_id=task_id, annotator=annotator)
+        .first()
+    )
+    if assignment is None:
+        if (
+            not Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
+            and not annotator.is_staff
+        ):
+            raise NotFound("No such task.")
+        raise Forbidden("This task is not assigned to you.", code="not_assigned")
+    existing = _replay(annotator, idempotency_key, task_id)  # a concurrent retry may have committed meanwhile
+    if existing is not None:
+        return existing, False
+    task, project = assignment.task, assignment.task.project
+    if task.kind != TaskKind.COMPARISON:
+        raise ApiError("This is a demonstration task; submit a demonstration.", code="wrong_kind")
+    lease_check_submittable(assignment, project)
+
+    response_ids = list(task.response_ids)
+    if body["ranking"] is None and body["choice"] is None:
+        raise ApiError("Send a ranking (or a pairwise choice).", code="invalid_ranking")
+    ranking = body["ranking"] if body["ranking"] is not None else ranking_from_choice(body["choice"], response_ids)
+    groups = normalize_ranking(ranking, response_ids, ties_allowed=project.ties_allowed)
+    strength = body["strength"] or ""
+    if strength and strength not in Strength.values:
+        raise ApiError(f"strength must be one of {Strength.values}.", code="invalid_strength")
+    flags = body["flags"] or []
+    if not isinstance(flags, list) or set(flags) - FLAGS:
+        raise ApiError(f"flags must be a list drawn from {sorted(FLAGS)}.", code="invalid_flags")
+    time_spent = body["time_spent_ms"]
+    if time_spent is not None and (not isinstance(time_spent, int) or isinstance(time_spent, bool) or time_spent < 0):
+        raise ApiError("time_spent_ms must be a non-negative integer.", code="invalid_time")
+
+    judgment = Judgment.objects.create(
+        task=task,
+        assignment=assignment,
+        annotator=annotator,
+        ranking=groups,
+        strength=strength,
+        criteria=_validate_criteria(body["criteria"], project, response_ids),
+        rationale=body["rationale"] or "",
+        flags=sorted(set(flags)),
+        time_spent_ms=time_spent,
+        display_order=assignment.display_order,
+        is_gold=task.is_gold,
+        idempotency_key=idempotency_key or None,
+    )
+    assignment_finish(assignment, project)
+    if not task.is_gold:
+        consensus_rebuild(prompt=task.prompt)
+    return judgment, True

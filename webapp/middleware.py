@@ -1,0 +1,36 @@
+"""JSON instead of HTML error pages under /api/, so scripts never parse an HTML 400/404/500."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+
+class JsonErrorsForApiMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+        ):
+            code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+            return JsonResponse(
+                {"detail": response.reason_phrase, "code": code.get(response.status_code, "error")},
+                status=response.status_code,
+            )
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse({"detail": "Request body is too large.", "code": "too_large"}, status=413)
+        logger.exception("Unhandled error on %s", request.path)
+        return JsonResponse({"detail": "Internal error; it has been logged.", "code": "server_error"}, status=500)
