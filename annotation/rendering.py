@@ -4,8 +4,35 @@ import markdown
 import nh3
 
 _ALLOWED_TAGS = {
-    "p", "br", "hr", "pre", "code", "blockquote", "ul", "ol", "li", "strong", "em", "del", "h1", "h2", "h3", "h4",
-    "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "div", "sup", "sub",
+    "p",
+    "br",
+    "hr",
+    "pre",
+    "code",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "del",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+    "span",
+    "div",
+    "sup",
+    "sub",
 }
 
 
@@ -19,5 +46,10 @@ def _markdown() -> markdown.Markdown:
 
 def render_markdown(text: str) -> str:
     html = _markdown().convert(text)
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}, "code": {"class"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "code": {"class"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )

@@ -25,3 +25,12 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_dir(tmp_path_factory):
+    """A tiny Llama and its locally trained tokenizer, saved in HF format (built once per session)."""
+    pytest.importorskip("transformers", reason="needs the train extra (pip install -e .[train])")
+    from tests.tiny_lm import build_tiny_lm
+
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny-lm"))

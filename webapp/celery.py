@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings.local")
@@ -21,3 +22,8 @@ def ensure_broker_folders() -> None:
         for key in ("data_folder_in", "data_folder_out", "processed_folder"):
             os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
         os.makedirs(settings.CELERY_RESULT_BACKEND.removeprefix("file://"), exist_ok=True)
+
+
+@worker_init.connect
+def _prepare_worker(**_kwargs) -> None:
+    ensure_broker_folders()

@@ -105,8 +105,18 @@ class SnapshotOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DatasetSnapshot
-        fields = ["id", "project", "kind", "filters", "row_count", "sha256", "size_bytes", "manifest", "created_at",
-                  "download_url"]
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "filters",
+            "row_count",
+            "sha256",
+            "size_bytes",
+            "manifest",
+            "created_at",
+            "download_url",
+        ]
 
     def get_download_url(self, obj: DatasetSnapshot) -> str:
         url = reverse("annotation-api:snapshot-download", args=[obj.pk])
@@ -172,7 +182,11 @@ class SnapshotDownloadApi(APIView):
         path = snapshot.absolute_path
         if not path.exists():
             raise NotFound("The snapshot's rows file is missing from ARTIFACTS_ROOT.", code="file_missing")
-        response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES["jsonl"], as_attachment=True,
-                                filename=f"{snapshot.kind}-{snapshot.pk}-{snapshot.sha256[:12]}.jsonl")
+        response = FileResponse(
+            path.open("rb"),
+            content_type=CONTENT_TYPES["jsonl"],
+            as_attachment=True,
+            filename=f"{snapshot.kind}-{snapshot.pk}-{snapshot.sha256[:12]}.jsonl",
+        )
         response["ETag"] = f'"{snapshot.sha256}"'
         return response

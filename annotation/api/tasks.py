@@ -69,7 +69,11 @@ class TaskJudgmentCreateApi(APIView):
         display_order = serializers.JSONField()
         created_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, task_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -97,7 +101,11 @@ class TaskDemonstrationCreateApi(APIView):
         review_status = serializers.CharField()
         created_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 200: OutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, task_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -44,9 +44,7 @@ def _unit_values(project: Project) -> tuple[dict[str, dict[tuple, dict[int, int]
 
 def _alpha(unit_values: dict[tuple, dict[int, int]], domain: tuple[int, ...]) -> float | None:
     index = {v: i for i, v in enumerate(domain)}
-    counts = [
-        [0] * len(domain) for values in unit_values.values() if len(values) >= 2
-    ]
+    counts = [[0] * len(domain) for values in unit_values.values() if len(values) >= 2]
     if not counts:
         return None
     i = 0

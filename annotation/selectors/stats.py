@@ -56,7 +56,5 @@ def project_stats(*, project: Project) -> dict[str, Any]:
         "demonstrations": {s: demos.get(s, 0) for s in ("pending", "accepted", "rejected")},
         "preference_pairs": pairs["total"],
         "preference_ties": pairs["ties"],
-        "annotators": [
-            {"username": row.pop("annotator__username"), **row} for row in per_annotator
-        ],
+        "annotators": [{"username": row.pop("annotator__username"), **row} for row in per_annotator],
     }

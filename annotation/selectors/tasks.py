@@ -21,16 +21,19 @@ def task_payload(assignment: Assignment, *, html: bool = False) -> dict[str, Any
         "expires_at": assignment.expires_at,
         "responses": responses,
     }
+    if task.kind == "demonstration":
+        # Demonstration tasks rank nothing, but the annotator may start from (edit) one of the prompt's responses.
+        payload["candidates"] = [
+            {"id": pk, "text": text} for pk, text in Response.objects.filter(prompt=prompt).values_list("pk", "text")
+        ]
     if prompt.is_conversation:
         payload["messages"] = prompt.messages
     else:
         payload["prompt"] = prompt.messages[0]["content"]
     if html:
-        for item in responses:
+        for item in [*responses, *payload.get("candidates", [])]:
             item["html"] = render_markdown(item["text"])
-        payload["messages_html"] = [
-            {"role": m["role"], "html": render_markdown(m["content"])} for m in prompt.messages
-        ]
+        payload["messages_html"] = [{"role": m["role"], "html": render_markdown(m["content"])} for m in prompt.messages]
     return payload
 
 

@@ -48,7 +48,11 @@ def jsonl(records: list[dict]) -> bytes:
 
 def prompt_records(n: int, k: int = 2, prefix: str = "p") -> list[dict]:
     return [
-        {"id": f"{prefix}{i}", "prompt": f"Question {prefix}{i}?", "responses": [f"answer {j} to {prefix}{i}" for j in range(k)]}
+        {
+            "id": f"{prefix}{i}",
+            "prompt": f"Question {prefix}{i}?",
+            "responses": [f"answer {j} to {prefix}{i}" for j in range(k)],
+        }
         for i in range(n)
     ]
 
