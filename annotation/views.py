@@ -38,7 +38,7 @@ def _project(request: HttpRequest, project_id: int, need: str = "annotate") -> P
 
 def _guidelines_html(project: Project) -> str:
     # render_markdown escapes raw HTML and sanitizes the result, so marking it safe cannot inject markup.
-    return mark_safe(render_markdown(project.guidelines))  # noqa: S308
+    return mark_safe(render_markdown(project.guidelines))
 
 
 def _page_context(request: HttpRequest, project: Project, kind: str) -> dict:
@@ -115,11 +115,18 @@ def quality(request: HttpRequest, project_id: int) -> HttpResponse:
                 "segments": [(state, counts[state], 100 * counts[state] / total) for state in ("done", "full", "open")],
             }
         )
+    quality_report = project_quality(project=project)
+    people: dict[str, dict] = {row["username"]: {**row} for row in quality_report["annotators"]}
+    for row in stats["annotators"]:
+        people.setdefault(row["username"], {"username": row["username"], "judgments": 0}).update(row)
     context = {
         "project": project,
-        "quality": project_quality(project=project),
+        "quality": quality_report,
         "stats": stats,
         "task_rows": task_rows,
+        "annotators": sorted(people.values(), key=lambda row: row["username"]),
+        "can_review": True,
+        "can_manage": True,
     }
     return render(request, "annotation/quality.html", context)
 

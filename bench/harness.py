@@ -181,13 +181,12 @@ def _wait_ready(server: Server, workers: int, timeout: float = 60.0) -> None:
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited early:\n{server.log.read_text()[-4000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as r:
-                if r.status == 200 and len(server.pids()) > workers:
-                    # Touch every worker once so imports and first connections are not measured.
-                    for _ in range(4 * workers):
-                        urllib.request.urlopen(f"{server.url}/healthz", timeout=5).read()
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as r:
+            if r.status == 200 and len(server.pids()) > workers:
+                # Touch every worker once so imports and first connections are not measured.
+                for _ in range(4 * workers):
+                    urllib.request.urlopen(f"{server.url}/healthz", timeout=5).read()
+                return
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn did not become ready:\n{server.log.read_text()[-4000:]}")
 
@@ -287,7 +286,9 @@ def write_results(name: str, data: dict) -> Path:
 def table(rows: list[list], header: list[str]) -> str:
     cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-             for r in cells]
+    lines = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """Start a real Celery worker process that shares the test database and broker with the test process."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,9 +38,32 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
+class WorkerHandle:
+    def __init__(self, proc: subprocess.Popen, queue: str, log_path: Path):
+        self.proc, self.queue, self.log_path = proc, queue, log_path
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children, as if the host died."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=20)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def purge_queue(queue: str) -> None:
+    from webapp.celery import app
+
+    with app.connection_for_write() as conn:
+        try:
+            conn.default_channel.queue_purge(queue)
+        except Exception:  # the queue may not exist yet
+            pass
+
+
 @contextmanager
-def celery_worker(log_path: Path, queue: str | None = None, **env: str) -> Iterator[str]:
-    """Yield the queue name a fresh worker consumes; a unique queue keeps stray messages of other runs away."""
+def celery_worker(log_path: Path, queue: str | None = None, **env: str) -> Iterator[WorkerHandle]:
+    """Yield a handle on a fresh worker; a unique queue (the default) keeps stray messages of other runs away."""
     queue = queue or f"test-{uuid.uuid4().hex[:8]}"
     log = log_path.open("wb")
     proc = subprocess.Popen(
@@ -66,18 +90,22 @@ def celery_worker(log_path: Path, queue: str | None = None, **env: str) -> Itera
         env=worker_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+    handle = WorkerHandle(proc, queue, log_path)
     try:
         deadline = time.monotonic() + 60
         while b"ready" not in log_path.read_bytes():
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.2)
-        yield queue
+        yield handle
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         log.close()

@@ -6,6 +6,6 @@ class WebappConfig(AppConfig):
     verbose_name = "plumbline"
 
     def ready(self) -> None:
-        from .celery import ensure_broker_folders
+        from .local_state import ensure_local_folders
 
-        ensure_broker_folders()
+        ensure_local_folders()

@@ -14,16 +14,8 @@ app.conf.task_queues = (Queue("default"), Queue("cpu"), Queue("gpu"))
 app.autodiscover_tasks()
 
 
-def ensure_broker_folders() -> None:
-    """The filesystem transport needs its folders before the first publish or poll."""
-    from django.conf import settings
-
-    if settings.CELERY_BROKER_URL.startswith("filesystem"):
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-            os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
-        os.makedirs(settings.CELERY_RESULT_BACKEND.removeprefix("file://"), exist_ok=True)
-
-
 @worker_init.connect
 def _prepare_worker(**_kwargs) -> None:
-    ensure_broker_folders()
+    from .local_state import ensure_local_folders
+
+    ensure_local_folders()

@@ -1,9 +1,10 @@
 """Each annotator's done / remaining counts, per project and task kind, from aggregate queries only.
 
-"Remaining" is the number of unfinished, non-gold tasks the annotator has not touched yet. Since an annotator holds at
-most one assignment per task, it equals (unfinished tasks) - (unfinished tasks the annotator has an assignment for):
-two grouped counts over indexed columns instead of an anti-join per task, so the home page costs a fixed number of
-queries however many projects the user belongs to.
+"Remaining" is the number of open, non-gold tasks the annotator has not touched yet: what the server could still serve
+them now (tasks fully leased by others are not counted until a lease expires and they reopen). Since an annotator has
+at most one assignment per task, it equals (open tasks) - (open tasks the annotator has an assignment for): two grouped
+counts over indexed columns instead of an anti-join per task, so a page costs a fixed number of queries however many
+projects the user belongs to.
 """
 
 from collections import defaultdict
@@ -25,28 +26,27 @@ def progress_for(*, user: AbstractBaseUser, project_ids: Iterable[int]) -> dict[
     }
     if not ids or not user.is_authenticated:
         return out
-    unfinished = defaultdict(int)
+    open_tasks: dict[tuple[int, str], int] = defaultdict(int)
     for project_id, kind, n in (
-        Task.objects.filter(project_id__in=ids, is_gold=False)
-        .exclude(state=TaskState.DONE)
+        Task.objects.filter(project_id__in=ids, is_gold=False, state=TaskState.OPEN)
         .values_list("project_id", "kind")
         .annotate(n=Count("id"))
         .values_list("project_id", "kind", "n")
     ):
-        unfinished[(project_id, kind)] = n
+        open_tasks[(project_id, kind)] = n
     for project_id, kind, done, touched in (
         Assignment.objects.filter(annotator=user, project_id_cache__in=ids)
         .values_list("project_id_cache", "kind")
         .annotate(
             done=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
-            touched=Count("id", filter=Q(is_gold=False) & ~Q(task__state=TaskState.DONE)),
+            touched=Count("id", filter=Q(is_gold=False, task__state=TaskState.OPEN)),
         )
         .values_list("project_id_cache", "kind", "done", "touched")
     ):
         if kind in KINDS:
             out[project_id][kind]["done"] = done
-            unfinished[(project_id, kind)] -= touched
-    for (project_id, kind), n in unfinished.items():
+            open_tasks[(project_id, kind)] -= touched
+    for (project_id, kind), n in open_tasks.items():
         if kind in KINDS:
             out[project_id][kind]["remaining"] = max(n, 0)
     return out

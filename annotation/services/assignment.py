@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
-from webapp.api_errors import Conflict, Forbidden
+from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..models import AnnotatorCursor, Assignment, Project, Task, TaskState
 
@@ -46,10 +46,24 @@ def take_slot(task_id: int, overlap: int) -> bool:
     )
 
 
-def release_slot(task_id: int) -> None:
+def release_slot(task_id: int, overlap: int) -> None:
+    """Give one slot back. The state follows the counts: a task whose overlap was lowered below its judgments
+    stays done (or full), so it never sits in the open pool with no slot to take."""
     Task.objects.filter(pk=task_id).update(
         assigned_count=F("assigned_count") - 1,
-        state=Value(TaskState.OPEN),
+        state=Case(
+            When(completed_count__gte=overlap, then=Value(TaskState.DONE)),
+            When(assigned_count__gt=overlap, then=Value(TaskState.FULL)),
+            default=Value(TaskState.OPEN),
+        ),
+    )
+
+
+def _overlap(assignment: Assignment) -> int:
+    return (
+        Project.objects.only("overlap", "demonstration_overlap")
+        .get(pk=assignment.project_id_cache)
+        .overlap_for(assignment.kind)
     )
 
 
@@ -70,7 +84,7 @@ def _new_assignment(task: Task, project: Project, annotator: AbstractBaseUser) -
 def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Assignment | None:
     seen = Assignment.objects.filter(task=OuterRef("pk"), annotator=annotator)
     task = (
-        Task.objects.filter(project=project, kind=kind, is_gold=True)
+        Task.objects.filter(project=project, kind=kind, is_gold__in=[True])
         .exclude(Exists(seen))
         .order_by("order_key")
         .first()
@@ -83,7 +97,10 @@ def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Ass
 
 def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
     overlap = project.overlap_for(kind)
-    base = Task.objects.filter(project=project, kind=kind, is_gold=False, state=TaskState.OPEN)
+    # ``is_gold__in=[False]``, not ``is_gold=False``: the latter compiles to ``NOT is_gold``, which SQLite cannot
+    # match against the task_serving index, so it sorted every task of the project per request (O(n)); an IN of one
+    # value is an equality it seeks on. PostgreSQL plans both alike.
+    base = Task.objects.filter(project=project, kind=kind, is_gold__in=[False], state=TaskState.OPEN)
     while True:
         task = _locking(base.filter(order_key__gt=cursor.position).order_by("order_key")).first()
         if task is None:
@@ -97,14 +114,16 @@ def _serve_backward(project: Project, annotator: AbstractBaseUser, kind: str, cu
     overlap = project.overlap_for(kind)
     seen = Assignment.objects.filter(task=OuterRef("pk"), annotator=annotator)
     base = Task.objects.filter(
-        project=project, kind=kind, is_gold=False, state=TaskState.OPEN, order_key__lte=cursor.position
+        project=project, kind=kind, is_gold__in=[False], state=TaskState.OPEN, order_key__lte=cursor.position
     ).exclude(Exists(seen))
+    tried: list[int] = []
     for _ in range(50):
-        task = _locking(base.order_by("order_key")).first()
+        task = _locking(base.exclude(pk__in=tried).order_by("order_key")).first()
         if task is None:
             return None
         if take_slot(task.pk, overlap):
             return _new_assignment(task, project, annotator)
+        tried.append(task.pk)
     return None
 
 
@@ -161,7 +180,7 @@ def leases_expire(*, limit: int = 1000) -> int:
             assignment.status = Assignment.Status.EXPIRED
             assignment.finished_at = now
             assignment.save(update_fields=["status", "finished_at"])
-            release_slot(assignment.task_id)
+            release_slot(assignment.task_id, _overlap(assignment))
             expired += 1
     return expired
 
@@ -171,14 +190,35 @@ def task_skip(*, task_id: int, annotator: AbstractBaseUser) -> Assignment:
     """Give the task back; it is remembered so this annotator is not served it again."""
     assignment = Assignment.objects.select_for_update().filter(task_id=task_id, annotator=annotator).first()
     if assignment is None:
+        member = Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
+        if not member and not annotator.is_staff:
+            raise NotFound("No such task.")
         raise Forbidden("This task is not assigned to you.", code="not_assigned")
     if assignment.status != Assignment.Status.ACTIVE:
         raise Conflict(f"This task is already {assignment.status}.", code=f"already_{assignment.status}")
     assignment.status = Assignment.Status.SKIPPED
     assignment.finished_at = timezone.now()
     assignment.save(update_fields=["status", "finished_at"])
-    release_slot(task_id)
+    release_slot(task_id, _overlap(assignment))
     return assignment
+
+
+MAX_IDEMPOTENCY_KEY = 128  # the idempotency_key column's max_length
+MAX_TIME_SPENT_MS = 2**31 - 1  # what a PositiveIntegerField holds on every database
+
+
+def submit_fields_check(*, idempotency_key: str | None, time_spent_ms: object) -> None:
+    """Reject values the database would refuse (or silently keep on SQLite only) before anything is written."""
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_IDEMPOTENCY_KEY
+    ):
+        raise ApiError(f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters.", code="invalid_key")
+    if time_spent_ms is not None and (
+        isinstance(time_spent_ms, bool)
+        or not isinstance(time_spent_ms, int)
+        or not 0 <= time_spent_ms <= MAX_TIME_SPENT_MS
+    ):
+        raise ApiError(f"time_spent_ms must be an integer from 0 to {MAX_TIME_SPENT_MS}.", code="invalid_time")
 
 
 def lease_check_submittable(assignment: Assignment, project: Project) -> None:

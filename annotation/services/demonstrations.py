@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
-from ..access import can_review
+from ..access import can_review, role_in
 from ..models import Assignment, Demonstration, Response, Task, TaskKind
-from .assignment import assignment_finish, lease_check_submittable
+from .assignment import assignment_finish, lease_check_submittable, submit_fields_check
 
 
 def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Demonstration | None:
@@ -29,6 +29,7 @@ def demonstration_submit(
     time_spent_ms: int | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Demonstration, bool]:
+    submit_fields_check(idempotency_key=idempotency_key, time_spent_ms=time_spent_ms)
     try:
         return _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempotency_key)
     except IntegrityError:
@@ -92,8 +93,10 @@ def demonstration_review(
     demonstration = (
         Demonstration.objects.select_for_update().select_related("task__project").filter(pk=demonstration_id).first()
     )
-    if demonstration is None or not can_review(reviewer, demonstration.task.project):
+    if demonstration is None or role_in(reviewer, demonstration.task.project) is None:
         raise NotFound("No such demonstration.")
+    if not can_review(reviewer, demonstration.task.project):
+        raise Forbidden("Your role in this project does not allow this (needs review).", code="role")
     if decision not in (Demonstration.Review.ACCEPTED, Demonstration.Review.REJECTED):
         raise ApiError('decision must be "accepted" or "rejected".', code="invalid_decision")
     if decision == Demonstration.Review.REJECTED and not comment.strip():

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..models import Assignment, Judgment, Project, Strength, Task, TaskKind
-from .assignment import assignment_finish, lease_check_submittable
+from .assignment import assignment_finish, lease_check_submittable, submit_fields_check
 from .consensus import consensus_rebuild
 
 FLAGS = {"unsafe", "pii", "prompt_broken"}
@@ -94,6 +94,7 @@ def judgment_submit(
     idempotency_key: str | None = None,
 ) -> tuple[Judgment, bool]:
     """Record the annotator's judgment; returns (judgment, created). A replayed Idempotency-Key returns the original."""
+    submit_fields_check(idempotency_key=idempotency_key, time_spent_ms=time_spent_ms)
     try:
         return _submit(
             task_id=task_id,
@@ -158,7 +159,7 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
     if strength and strength not in Strength.values:
         raise ApiError(f"strength must be one of {Strength.values}.", code="invalid_strength")
     flags = body["flags"] or []
-    if not isinstance(flags, list) or set(flags) - FLAGS:
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags) or set(flags) - FLAGS:
         raise ApiError(f"flags must be a list drawn from {sorted(FLAGS)}.", code="invalid_flags")
     time_spent = body["time_spent_ms"]
     if time_spent is not None and (not isinstance(time_spent, int) or isinstance(time_spent, bool) or time_spent < 0):

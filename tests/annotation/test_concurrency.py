@@ -45,7 +45,7 @@ def _annotate(base: str, token: str, project_id: int, record: dict, errors: list
             url = f"/api/v1/tasks/{task['id']}/judgments/"
             if rng.random() < 0.25:  # a double-click: the same submit twice at the same moment
                 with ThreadPoolExecutor(2) as pool:
-                    both = list(pool.map(lambda _: _post(base, token, url, body, key), range(2)))
+                    both = list(pool.map(lambda _, u=url, b=body, k=key: _post(base, token, u, b, k), range(2)))
                 statuses = sorted(r.status_code for r in both)
                 if statuses != [200, 201] or both[0].json()["id"] != both[1].json()["id"]:
                     errors.append(("double", statuses, [r.text for r in both]))

@@ -19,8 +19,8 @@ def test_worker_expires_stale_leases(tmp_path):
     project, (alice, _) = seeded_project(n=2, overlap=1, task_kinds=["comparison"])
     lease = task_assign_next(project=project, annotator=alice, kind="comparison")
     Assignment.objects.filter(pk=lease.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    with celery_worker(tmp_path / "worker.log") as queue:
-        expire_leases.apply_async(queue=queue)
+    with celery_worker(tmp_path / "worker.log") as worker:
+        expire_leases.apply_async(queue=worker.queue)
         deadline = time.monotonic() + 30
         while Assignment.objects.get(pk=lease.pk).status != Assignment.Status.EXPIRED:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()

@@ -126,7 +126,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotation.tasks.expire_leases",
         "schedule": timedelta(seconds=60),
     },
+    "training-reap-stale-jobs": {
+        "task": "training.tasks.reap_stale_jobs",
+        "schedule": timedelta(seconds=30),
+    },
 }
+CELERY_TASK_ROUTES = {
+    "annotation.tasks.*": {"queue": "default"},
+}
+# Jobs: the runner's context flushes progress/metrics and stamps a heartbeat this often; a running job whose
+# heartbeat is older than JOB_STALE_SECONDS is requeued by beat (its worker died) and resumed elsewhere.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 
 # --- storage ----------------------------------------------------------------------------------------------------
 ARTIFACTS_ROOT = Path(env.str("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))

@@ -1,10 +1,9 @@
 """Test settings: fast password hashing, eager on_commit-free defaults, isolated var/ per run."""
 
 import os
-
-from .base import *  # noqa: F403
 from pathlib import Path
 
+from .base import *  # noqa: F403
 from .base import CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES, REST_FRAMEWORK, VAR_DIR
 
 DEBUG = False

@@ -274,8 +274,10 @@
       const id = dragged;
       clearDropMarks();
       if (target.group && target.group.length === 1 && target.group[0] === id) return;
+      // Groups are rebuilt by removeFromRanking, so find the target again through a response it holds.
+      const anchor = target.group ? target.group.find((x) => x !== id) : undefined;
       removeFromRanking(id);
-      const index = target.group ? state.ranking.indexOf(target.group) : -1;
+      const index = anchor === undefined ? -1 : state.ranking.findIndex((group) => group.includes(anchor));
       if (index < 0) state.ranking.push([id]);
       else if (target.where === "join") state.ranking[index].push(id);
       else state.ranking.splice(target.where === "before" ? index : index + 1, 0, [id]);
@@ -436,6 +438,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Enter" && event.target instanceof HTMLElement && event.target.closest("a, button")) return;
     if (event.key === "?") {
       event.preventDefault();
       nodes.help.hidden = !nodes.help.hidden;
@@ -479,10 +482,14 @@
   for (const button of document.querySelectorAll("[data-choice]")) {
     button.addEventListener("click", () => {
       choosePair(button.dataset.choice === "tie" ? "tie" : Number(button.dataset.choice));
+      button.blur(); // keep Enter meaning "submit", not "press this button again"
     });
   }
   for (const button of document.querySelectorAll("[data-strength]")) {
-    button.addEventListener("click", () => setStrength(button.dataset.strength));
+    button.addEventListener("click", () => {
+      setStrength(button.dataset.strength);
+      button.blur();
+    });
   }
   nodes.submit.addEventListener("click", submit);
   nodes.skip.addEventListener("click", skip);

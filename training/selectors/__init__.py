@@ -1,0 +1,1 @@
+"""Every non-trivial read in the training app."""

@@ -1,0 +1,109 @@
+"""Running a job on a worker: claim it, run its runner with a database-backed context, record the outcome."""
+
+import logging
+import os
+import socket
+import traceback as tb
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..configs import ConfigError
+from ..job_context import JobContext
+from ..models import Job, JobStatus
+from ..runners import get_kind, validate_config
+from ..runners.base import JobCancelled
+from .artifacts import artifact_register
+
+logger = logging.getLogger(__name__)
+
+
+def job_claim(*, job_id: int, hostname: str) -> Job | None:
+    """Take the job if it is queued, or running with a stale heartbeat (its worker died); else None."""
+    stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None
+        claimable = job.status == JobStatus.QUEUED or (
+            job.status == JobStatus.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < stale)
+        )
+        if not claimable:
+            return None
+        now = timezone.now()
+        if job.cancel_requested:
+            job.status, job.finished_at = JobStatus.CANCELLED, now
+            job.save(update_fields=["status", "finished_at"])
+            return None
+        job.status = JobStatus.RUNNING
+        job.attempt += 1
+        job.worker_host = hostname or socket.gethostname()
+        job.worker_pid = os.getpid()
+        job.heartbeat_at = now
+        job.started_at = job.started_at or now
+        job.progress_started_at = now
+        job.progress_started_step = job.progress_step
+        job.save()
+        return job
+
+
+def _oom_hint(exc: BaseException) -> str | None:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
+        return (
+            f"Out of memory ({text.splitlines()[0][:300]}). Lower the batch size (per_device_batch_size / "
+            "micro_batch_size), the sequence length or the model size, or enable activation checkpointing."
+        )
+    return None
+
+
+def _finish(job: Job, status: str, *, message: str = "", trace: str = "", summary: dict | None = None) -> None:
+    fields = {"status": status, "finished_at": timezone.now(), "error_message": message, "traceback": trace}
+    with transaction.atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        if current.status != JobStatus.RUNNING or current.worker_pid != job.worker_pid:
+            return  # someone else (the reaper, another worker) took the job over meanwhile
+        for key, value in fields.items():
+            setattr(current, key, value)
+        if summary is not None:
+            current.result = {**current.result, "summary": summary}
+        current.save()
+
+
+def job_execute(*, job_id: int, hostname: str = "") -> str:
+    """Claim and run the job; returns its final status (or "skipped" when it was not claimable)."""
+    job = job_claim(job_id=job_id, hostname=hostname)
+    if job is None:
+        return "skipped"
+    ctx = JobContext(job)
+    ctx.start()
+    try:
+        config = validate_config(job.kind, job.config)
+        runner = get_kind(job.kind).load_runner()
+        ctx.log(f"[plumbline] {job.kind} job {job.pk}, attempt {job.attempt}, on {job.worker_host}")
+        result = runner(config, ctx)
+        ctx.flush()
+        with transaction.atomic():
+            for spec in result.artifacts:
+                artifact_register(spec=spec, job=job)
+        ctx.stop()
+        _finish(job, JobStatus.SUCCEEDED, summary=result.summary)
+    except JobCancelled:
+        ctx.log("[plumbline] cancelled; checkpoints kept")
+        ctx.stop()
+        _finish(job, JobStatus.CANCELLED, message="Cancelled on request.")
+    except ConfigError as exc:
+        ctx.stop()
+        _finish(job, JobStatus.FAILED, message=f"Invalid config: {exc}. Fix it and clone the job.")
+    except BaseException as exc:  # a job's failure must never take the worker down with it
+        trace = tb.format_exc()
+        logger.exception("job %s failed", job.pk)
+        ctx.log(trace)
+        ctx.stop()
+        message = _oom_hint(exc) or f"{type(exc).__name__}: {exc}"
+        _finish(job, JobStatus.FAILED, message=message, trace=trace)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+    return Job.objects.values_list("status", flat=True).get(pk=job.pk)

@@ -1,0 +1,136 @@
+"""Launching, cancelling, retrying and cloning jobs; requeueing jobs whose worker died."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from webapp.api_errors import ApiError, Conflict
+
+from ..configs import ConfigError, artifact_fields, to_dict
+from ..models import Job, JobStatus
+from ..runners import KINDS, get_kind, validate_config
+from .artifacts import artifact_resolve
+
+
+def _enqueue(job: Job) -> None:
+    from ..tasks import run_job
+
+    transaction.on_commit(lambda: run_job.apply_async(args=[job.pk], queue=job.queue))
+
+
+def validated_config(kind: str, config: Any) -> tuple[dict[str, Any], list]:
+    """The config with defaults filled in and "latest" inputs pinned to artifact ids; plus the input artifacts."""
+    if kind not in KINDS:
+        raise ApiError(f"Unknown job kind {kind!r}; known kinds: {sorted(KINDS)}.", code="unknown_kind")
+    try:
+        parsed = validate_config(kind, config)
+    except ConfigError as exc:
+        raise ApiError(f"Invalid config: {exc}", code="invalid_config", field=exc.field) from None
+    data = to_dict(parsed)
+    inputs = []
+    for name, artifact_kind in artifact_fields(type(parsed)).items():
+        if data.get(name) in (None, ""):
+            continue
+        artifact = artifact_resolve(data[name], artifact_kind)
+        data[name] = str(artifact.pk)
+        inputs.append(artifact)
+    return data, inputs
+
+
+@transaction.atomic
+def job_launch(
+    *,
+    kind: str,
+    config: Any = None,
+    created_by: AbstractBaseUser | None = None,
+    name: str = "",
+    queue: str | None = None,
+    resources: dict | None = None,
+    source_job: Job | None = None,
+) -> Job:
+    data, inputs = validated_config(kind, config or {})
+    queue = queue or get_kind(kind).queue
+    if queue not in Job.Queue.values:
+        raise ApiError(f"queue must be one of {Job.Queue.values}.", code="invalid_queue")
+    resources = resources or {}
+    for key in ("gpus", "hosts"):
+        value = resources.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "gpus" else 1):
+            raise ApiError(f"resources.{key} must be a whole number.", code="invalid_resources")
+    job = Job.objects.create(
+        kind=kind,
+        name=name,
+        config=data,
+        queue=queue,
+        resources=resources,
+        created_by=created_by,
+        source_job=source_job,
+    )
+    job.inputs.set(inputs)
+    _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def job_cancel(*, job: Job) -> Job:
+    """A queued job ends at once; a running one is asked to stop (its runner checks within seconds)."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.is_finished:
+        raise Conflict(f"The job has already {job.status}.", code="finished")
+    if job.status == JobStatus.QUEUED:
+        job.status = JobStatus.CANCELLED
+        job.finished_at = timezone.now()
+    job.cancel_requested = True
+    job.save(update_fields=["status", "finished_at", "cancel_requested"])
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: Job) -> Job:
+    """Requeue a failed or cancelled job in place: same folder, so the runner resumes from its last checkpoint."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        raise Conflict("Only failed or cancelled jobs can be retried.", code="not_retryable")
+    job.status = JobStatus.QUEUED
+    job.cancel_requested = False
+    job.error_message = job.traceback = ""
+    job.finished_at = None
+    job.save(update_fields=["status", "cancel_requested", "error_message", "traceback", "finished_at"])
+    _enqueue(job)
+    return job
+
+
+def job_clone(*, job: Job, created_by: AbstractBaseUser | None = None, config: Any = None) -> Job:
+    """A new job with the same kind and config (optionally changed), fresh folder."""
+    return job_launch(
+        kind=job.kind,
+        config=config if config is not None else job.config,
+        created_by=created_by,
+        name=job.name,
+        queue=job.queue,
+        resources=job.resources,
+        source_job=job,
+    )
+
+
+def jobs_reap_stale(*, stale_seconds: int | None = None) -> list[int]:
+    """Requeue running jobs whose heartbeat went stale (the worker died); another worker resumes them."""
+    stale = timezone.now() - timedelta(seconds=stale_seconds or settings.JOB_STALE_SECONDS)
+    requeued = []
+    with transaction.atomic():
+        qs = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        for job in qs:
+            job.status = JobStatus.QUEUED
+            job.log_tail = (job.log_tail + f"\n[plumbline] heartbeat from {job.worker_host} went stale; requeued.")[
+                -20000:
+            ]
+            job.save(update_fields=["status", "log_tail"])
+            _enqueue(job)
+            requeued.append(job.pk)
+    return requeued
