@@ -1,5 +1,6 @@
 """Start a real Celery worker process that shares the test database and broker with the test process."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,11 +55,8 @@ class WorkerHandle:
 def purge_queue(queue: str) -> None:
     from webapp.celery import app
 
-    with app.connection_for_write() as conn:
-        try:
-            conn.default_channel.queue_purge(queue)
-        except Exception:  # the queue may not exist yet
-            pass
+    with app.connection_for_write() as conn, contextlib.suppress(Exception):  # the queue may not exist yet
+        conn.default_channel.queue_purge(queue)
 
 
 @contextmanager

@@ -50,6 +50,7 @@ class JobListCreateApi(StaffApi):
             OpenApiParameter("queue", str, required=False),
         ],
         responses=OpenApiTypes.OBJECT,
+        operation_id="v1_jobs_list",
     )
     def get(self, request):
         p = request.query_params

@@ -59,6 +59,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RecursionError):
+        # json.loads gives up on deeply nested input with RecursionError, which DRF's parser does not catch.
+        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

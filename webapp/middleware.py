@@ -21,10 +21,15 @@ class JsonErrorsForApiMiddleware:
             and not getattr(response, "streaming", False)
         ):
             code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-            return JsonResponse(
-                {"detail": response.reason_phrase, "code": code.get(response.status_code, "error")},
-                status=response.status_code,
-            )
+            body = {"detail": response.reason_phrase, "code": code.get(response.status_code, "error")}
+            data = getattr(response, "data", None)  # a DRF response rendered as HTML (browsable API): keep its error
+            if isinstance(data, dict) and isinstance(data.get("detail"), str):
+                body = data
+            json_response = JsonResponse(body, status=response.status_code)
+            for header in ("WWW-Authenticate", "Allow", "Retry-After"):
+                if header in response:
+                    json_response[header] = response[header]
+            return json_response
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

@@ -8,13 +8,14 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webapp.api_errors import ApiError, NotFound
+from webapp.api_errors import ApiError, Forbidden, NotFound
 
-from ..access import can_manage, project_for
+from ..access import can_manage, project_for, role_in
 from ..export_formats import CONTENT_TYPES, stream
 from ..models import DatasetSnapshot
 from ..selectors.export import PreferenceFilters, SftFilters, preference_rows, sft_rows
 from ..services import snapshot_freeze
+from .strict import StrictInputSerializer
 
 
 def _float(value: str | None, name: str) -> float | None:
@@ -125,7 +126,7 @@ class SnapshotOutputSerializer(serializers.ModelSerializer):
 
 
 class SnapshotFreezeApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         kind = serializers.ChoiceField(["preferences", "sft"], default="preferences")
         split = serializers.ChoiceField(["train", "validation", "test"], required=False, allow_null=True)
         style = serializers.ChoiceField(["standard", "conversational"], required=False)
@@ -162,9 +163,12 @@ class SnapshotFreezeApi(APIView):
 
 
 def _snapshot_for(user, snapshot_id: int) -> DatasetSnapshot:
+    """Like project_for: missing to non-members (404), forbidden to members whose role cannot export (403)."""
     snapshot = DatasetSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
-    if snapshot is None or not can_manage(user, snapshot.project):
+    if snapshot is None or role_in(user, snapshot.project) is None:
         raise NotFound("No such snapshot.")
+    if not can_manage(user, snapshot.project):
+        raise Forbidden("Your role in this project does not allow this (needs manage).", code="role")
     return snapshot
 
 

@@ -14,6 +14,7 @@ from ..models import Membership, Project
 from ..selectors.projects import projects_for
 from ..selectors.stats import project_stats
 from ..services import membership_set, project_create, prompts_import
+from .strict import StrictInputSerializer
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
@@ -38,7 +39,7 @@ class ProjectOutputSerializer(serializers.ModelSerializer):
 
 
 class ProjectListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=200)
         overlap = serializers.IntegerField(min_value=1, max_value=50, required=False)
         responses_per_comparison = serializers.IntegerField(min_value=2, max_value=9, required=False)
@@ -52,7 +53,9 @@ class ProjectListCreateApi(APIView):
         ties_allowed = serializers.BooleanField(required=False)
         gold_ratio = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
         split_ratios = serializers.DictField(child=serializers.FloatField(min_value=0.0), required=False)
-        lease_seconds = serializers.IntegerField(min_value=30, required=False, allow_null=True)
+        lease_seconds = serializers.IntegerField(
+            min_value=30, max_value=30 * 24 * 3600, required=False, allow_null=True
+        )
 
     @extend_schema(responses=ProjectOutputSerializer(many=True))
     def get(self, request):
@@ -75,7 +78,7 @@ class ProjectDetailApi(APIView):
 
 
 class ProjectMemberAddApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         username = serializers.CharField()
         role = serializers.ChoiceField(["annotator", "reviewer", "engineer"], default="annotator")
 

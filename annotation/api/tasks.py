@@ -10,6 +10,7 @@ from webapp.api_errors import ApiError
 from ..access import project_for
 from ..selectors.tasks import demonstrations_for_review, task_payload
 from ..services import demonstration_review, demonstration_submit, judgment_submit, task_assign_next, task_skip
+from .strict import StrictInputSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description="A retried submit never counts twice."
@@ -49,7 +50,7 @@ class TaskNextApi(APIView):
 
 
 class TaskJudgmentCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         ranking = serializers.JSONField(required=False, help_text="Response ids best first; [a, [b, c]] ties b, c.")
         choice = serializers.JSONField(required=False, help_text='Pairwise: the better response id, or "tie".')
         strength = serializers.ChoiceField(["slight", "clear", "strong"], required=False, allow_blank=True)
@@ -87,7 +88,7 @@ class TaskJudgmentCreateApi(APIView):
 
 
 class TaskDemonstrationCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         text = serializers.CharField(max_length=200_000)
         source_response_id = serializers.IntegerField(required=False, allow_null=True)
         time_spent_ms = serializers.IntegerField(required=False, min_value=0, allow_null=True)
@@ -126,7 +127,10 @@ class TaskSkipApi(APIView):
 
 
 class DemonstrationReviewListApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=["pending", "accepted", "rejected"])])
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["pending", "accepted", "rejected"])],
+        responses={200: {"type": "array", "items": {"type": "object"}}},
+    )
     def get(self, request, project_id: int):
         project = project_for(request.user, project_id, need="review")
         review_status = request.query_params.get("status", "pending")
@@ -134,7 +138,7 @@ class DemonstrationReviewListApi(APIView):
 
 
 class DemonstrationReviewApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(StrictInputSerializer):
         decision = serializers.ChoiceField(["accepted", "rejected"])
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
 

@@ -188,6 +188,7 @@ def leases_expire(*, limit: int = 1000) -> int:
 @transaction.atomic
 def task_skip(*, task_id: int, annotator: AbstractBaseUser) -> Assignment:
     """Give the task back; it is remembered so this annotator is not served it again."""
+    task_id_check(task_id)
     assignment = Assignment.objects.select_for_update().filter(task_id=task_id, annotator=annotator).first()
     if assignment is None:
         member = Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
@@ -201,6 +202,15 @@ def task_skip(*, task_id: int, annotator: AbstractBaseUser) -> Assignment:
     assignment.save(update_fields=["status", "finished_at"])
     release_slot(task_id, _overlap(assignment))
     return assignment
+
+
+MAX_ID = 2**63 - 1
+
+
+def task_id_check(task_id: object) -> None:
+    """An id outside the 64-bit range names no task (and SQLite raises OverflowError on it in a foreign-key lookup)."""
+    if isinstance(task_id, bool) or not isinstance(task_id, int) or not 0 < task_id <= MAX_ID:
+        raise NotFound("No such task.")
 
 
 MAX_IDEMPOTENCY_KEY = 128  # the idempotency_key column's max_length

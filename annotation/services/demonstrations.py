@@ -8,7 +8,7 @@ from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..access import can_review, role_in
 from ..models import Assignment, Demonstration, Response, Task, TaskKind
-from .assignment import assignment_finish, lease_check_submittable, submit_fields_check
+from .assignment import assignment_finish, lease_check_submittable, submit_fields_check, task_id_check
 
 
 def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Demonstration | None:
@@ -29,6 +29,7 @@ def demonstration_submit(
     time_spent_ms: int | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Demonstration, bool]:
+    task_id_check(task_id)
     submit_fields_check(idempotency_key=idempotency_key, time_spent_ms=time_spent_ms)
     try:
         return _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempotency_key)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..models import Assignment, Judgment, Project, Strength, Task, TaskKind
-from .assignment import assignment_finish, lease_check_submittable, submit_fields_check
+from .assignment import assignment_finish, lease_check_submittable, submit_fields_check, task_id_check
 from .consensus import consensus_rebuild
 
 FLAGS = {"unsafe", "pii", "prompt_broken"}
@@ -94,6 +94,7 @@ def judgment_submit(
     idempotency_key: str | None = None,
 ) -> tuple[Judgment, bool]:
     """Record the annotator's judgment; returns (judgment, created). A replayed Idempotency-Key returns the original."""
+    task_id_check(task_id)
     submit_fields_check(idempotency_key=idempotency_key, time_spent_ms=time_spent_ms)
     try:
         return _submit(

@@ -7,8 +7,9 @@ outcome in the database, not only on screen.
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
-from annotation.models import Demonstration, Judgment, Role
+from annotation.models import Assignment, Demonstration, Judgment, Role
 from annotation.services import prompts_import, task_skip
 
 from .factories import MembershipFactory, jsonl, seeded_project
@@ -30,13 +31,16 @@ def browser():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # While Playwright's loop runs, Django keys connections by context, so the test body's ORM calls opened a
+        # connection of their own; close it here, or PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True)
 def _sync_orm_beside_playwright(monkeypatch):
     # Playwright's sync API keeps an asyncio loop on this thread; the ORM calls made here between browser steps are
     # plain synchronous code, so Django's async-context guard does not apply.
-    pass
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def _login(browser, live_server, username):
@@ -104,6 +108,15 @@ def test_annotate_rank_demonstrate_review(browser, live_server):
     order = _display_order(page)
     seen_script_prompt = _shows_script_prompt_as_text(page)
     page.evaluate("window.__samePage = 'yes'")
+    page.keyboard.press("?")
+    page.wait_for_selector("#help:not([hidden])")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#help", state="hidden")
+    page.select_option(f'select[data-criterion="helpfulness"][data-id="{order[0]}"]', "1")
+    page.select_option(f'select[data-criterion="helpfulness"][data-id="{order[1]}"]', "2")
+    page.check('input[name="flag"][value="pii"]')
+    page.fill("#rationale", "The first one answers the question.")
+    page.keyboard.press("Escape")  # leave the text field, so keys are shortcuts again
     page.keyboard.press("1")
     page.keyboard.press("Shift+2")
     assert page.get_attribute('[data-choice="0"]', "aria-pressed") == "true"
@@ -114,6 +127,8 @@ def test_annotate_rank_demonstrate_review(browser, live_server):
     assert judgment.ranking == [[order[0]], [order[1]]]
     assert judgment.strength == "clear"
     assert judgment.display_order == order
+    assert judgment.criteria == {"helpfulness": {"ranking": [[order[0]], [order[1]]]}}
+    assert judgment.flags == ["pii"] and judgment.rationale == "The first one answers the question."
     assert judgment.idempotency_key and judgment.time_spent_ms is not None
     assert page.evaluate("window.__samePage") == "yes", "the next task must load without a page load"
     page.wait_for_function("() => document.querySelector('[data-progress=done]').textContent.trim() === '1'")
@@ -204,4 +219,29 @@ def test_api_errors_are_shown_to_the_user(browser, live_server):
     alert = page.inner_text("#alert")
     assert "You skipped this task." in alert and "skipped" in alert
     assert not Judgment.objects.filter(task_id=task).exists()
+
+    task = _task_id(page)
+    page.keyboard.press("s")
+    _wait_for_next(page, task)
+    assert Assignment.objects.get(task_id=task, annotator=annotator).status == Assignment.Status.SKIPPED
+
+    # The judgment reaches the server but the answer is lost: the retry replays its Idempotency-Key, counted once.
+    task = _task_id(page)
+    sent_keys = []
+
+    def lose_the_answer(route):
+        route.fetch()
+        sent_keys.append(route.request.headers["idempotency-key"])
+        route.abort()
+
+    page.route("**/judgments/", lose_the_answer, times=1)
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#alert').innerText.includes('could not be reached')")
+    assert Judgment.objects.filter(task_id=task).count() == 1
+    page.keyboard.press("Enter")
+    _wait_for_next(page, task)
+    assert list(Judgment.objects.filter(task_id=task).values_list("idempotency_key", flat=True)) == sent_keys
+    assert page.is_hidden("#alert")  # a replay is a success, not an "already submitted" conflict
+    page.wait_for_selector("#empty:not([hidden])")
     assert errors == []

@@ -38,6 +38,13 @@ KINDS: dict[str, JobKind] = {
             "cpu",
             "Train a BPE / WordPiece / Unigram tokenizer on a prepared dataset and pack token shards.",
         ),
+        JobKind(
+            "pretrain",
+            "training.runners.pretrain",
+            "PretrainConfig",
+            "gpu",
+            "Pretrain a base model (decoder with next-token or encoder with masked-LM objective) on token shards.",
+        ),
     )
 }
 

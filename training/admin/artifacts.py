@@ -1,0 +1,79 @@
+"""The artifact registry in the admin: read-only, since rows are registered by jobs with their size and sha256.
+
+An artifact's lineage (parents, recursively) is drawn on its page under /jobs/artifacts/; the admin links there.
+"""
+
+from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from ..models import Artifact
+from .jobs import pretty_json
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "name", "size", "file_count", "short_sha", "producing_job", "parent_links", "created_at"]
+    list_display_links = ["id", "name"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["job"]
+    search_fields = ["=id", "name", "path", "sha256"]
+    fields = [
+        "kind",
+        "name",
+        "path",
+        "size",
+        "file_count",
+        "sha256",
+        "producing_job",
+        "parent_links",
+        "page",
+        "metadata_json",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # jobs name their inputs by artifact id; a deleted row would orphan their configs
+
+    def view_on_site(self, obj: Artifact) -> str:
+        return reverse("training:artifact-detail", args=[obj.pk])
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("parents")
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size(self, obj: Artifact) -> str:
+        return filesizeformat(obj.size_bytes)
+
+    @admin.display(description="sha256", ordering="sha256")
+    def short_sha(self, obj: Artifact) -> str:
+        return format_html('<code title="{}">{}</code>', obj.sha256, obj.sha256[:12])
+
+    @admin.display(description="Job", ordering="job")
+    def producing_job(self, obj: Artifact) -> str:
+        if obj.job_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{} #{}</a>', reverse("training:job-detail", args=[obj.job_id]), obj.job.kind, obj.job_id
+        )
+
+    @admin.display(description="Parents")
+    def parent_links(self, obj: Artifact) -> str:
+        rows = [(reverse("training:artifact-detail", args=[p.pk]), p.pk, p.kind) for p in obj.parents.all()]
+        return format_html_join(", ", '<a href="{}">#{} {}</a>', rows) or "—"
+
+    @admin.display(description="Page")
+    def page(self, obj: Artifact) -> str:
+        return format_html('<a href="{}">lineage and files</a>', reverse("training:artifact-detail", args=[obj.pk]))
+
+    @admin.display(description="Metadata")
+    def metadata_json(self, obj: Artifact) -> str:
+        return pretty_json(obj.metadata) if obj.metadata else "—"

@@ -1,0 +1,62 @@
+"""Checkpoints with everything needed to resume exactly: weights (safetensors), optimizer, scheduler, grad scaler,
+RNG states, data position, step, counters and the config."""
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save(folder: Path, *, model, optimizer, scheduler, scaler, trainer: dict[str, Any], config: dict) -> None:
+    weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    # Tied weights share storage: safetensors stores each tensor once, keyed by the first name.
+    seen, unique = {}, {}
+    for name, tensor in weights.items():
+        key = (tensor.data_ptr(), tuple(tensor.shape))
+        if key not in seen:
+            seen[key] = name
+            unique[name] = tensor
+    save_file(unique, str(folder / "model.safetensors"))
+    (folder / "tied.json").write_text(json.dumps({n: seen[(t.data_ptr(), tuple(t.shape))] for n, t in weights.items()}))
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "rng": rng_state(),
+            "trainer": trainer,
+        },
+        folder / "trainer_state.pt",
+    )
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def load(folder: Path, *, model, optimizer, scheduler, scaler) -> dict[str, Any]:
+    unique = load_file(str(folder / "model.safetensors"))
+    tied = json.loads((folder / "tied.json").read_text())
+    model.load_state_dict({name: unique[source] for name, source in tied.items()})
+    state = torch.load(folder / "trainer_state.pt", weights_only=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    return state["trainer"]
