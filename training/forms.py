@@ -12,7 +12,8 @@ from typing import Any
 
 from django import forms
 
-from .models import Job
+from .models import Job, JobStatus
+from .runners import KINDS
 
 JSON_ROWS = 6
 
@@ -131,3 +132,16 @@ def top_level_field(path: str | None) -> str | None:
     if not path:
         return None
     return re.split(r"[.\[]", path, maxsplit=1)[0] or None
+
+
+class JobFilterForm(forms.Form):
+    """The job list's filters; an unknown value is a form error, never a 500."""
+
+    kind = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False, choices=[("", "any status"), *JobStatus.choices])
+    queue = forms.ChoiceField(required=False, choices=[("", "any queue"), *Job.Queue.choices])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = set(KINDS) | set(Job.objects.order_by().values_list("kind", flat=True).distinct())
+        self.fields["kind"].choices = [("", "any kind"), *((k, k) for k in sorted(kinds))]

@@ -5,6 +5,7 @@ flushes them to the database every ``JOB_HEARTBEAT_SECONDS`` in one transaction,
 cancel flag. So a runner that logs a metric every step costs the database one small batch every few seconds.
 """
 
+import os
 import threading
 from collections import deque
 from pathlib import Path
@@ -21,7 +22,10 @@ LOG_TAIL_LINES = 200
 
 
 class JobContext:
-    def __init__(self, job: Job):
+    def __init__(self, job: Job, *, reporting: bool = True):
+        """``reporting=False``: heartbeat and cancel flag only (a node whose torchrun rank 0 reports, or a
+        secondary node of a multi-host job); its log lines go to the file alone."""
+        self.reporting = reporting
         self.job_id = job.pk
         self.attempt = job.attempt
         self.folder: Path = job.folder
@@ -34,7 +38,8 @@ class JobContext:
         self._reports: dict[str, Any] = {}
         self._cancel = threading.Event()
         self._stop = threading.Event()
-        self._log_file = (self.folder / "run.log").open("a", encoding="utf-8")
+        log_name = "run.log" if reporting else f"worker-{os.getpid()}.log"
+        self._log_file = (self.folder / log_name).open("a", encoding="utf-8")
         self._thread = threading.Thread(target=self._beat, name=f"job-{job.pk}-heartbeat", daemon=True)
 
     # --- RunContext -------------------------------------------------------------------------------------------
@@ -55,8 +60,9 @@ class JobContext:
         with self._lock:
             self._log_file.write(text + "\n")
             self._log_file.flush()
-            self._tail.extend(text.splitlines() or [""])
-            self._tail_dirty = True
+            if self.reporting:
+                self._tail.extend(text.splitlines() or [""])
+                self._tail_dirty = True
 
     def report(self, key: str, value: Any) -> None:
         with self._lock:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/v1/", include("annotation.api_urls")),
     path("api/v1/", include("training.api_urls")),
     path("annotate/", include("annotation.urls")),
+    path("jobs/", include("training.urls")),
 ]

@@ -100,7 +100,9 @@ def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cur
     # ``is_gold__in=[False]``, not ``is_gold=False``: the latter compiles to ``NOT is_gold``, which SQLite cannot
     # match against the task_serving index, so it sorted every task of the project per request (O(n)); an IN of one
     # value is an equality it seeks on. PostgreSQL plans both alike.
-    base = Task.objects.filter(project=project, kind=kind, is_gold__in=[False], state=TaskState.OPEN)
+    base = Task.objects.select_related("prompt").filter(
+        project=project, kind=kind, is_gold__in=[False], state=TaskState.OPEN
+    )
     while True:
         task = _locking(base.filter(order_key__gt=cursor.position).order_by("order_key")).first()
         if task is None:
@@ -133,14 +135,16 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
         raise Forbidden(f"This project has no {kind} tasks.", code="kind_disabled")
     leases_expire(limit=200)
     with transaction.atomic():
-        cursor, _ = AnnotatorCursor.objects.get_or_create(project=project, annotator=annotator, kind=kind)
-        # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind.
-        cursor = AnnotatorCursor.objects.select_for_update().get(pk=cursor.pk)
+        # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind. One query:
+        # a locking get (or an insert, which holds the new row's lock the same way).
+        cursor, _ = AnnotatorCursor.objects.select_for_update().get_or_create(
+            project=project, annotator=annotator, kind=kind
+        )
         active = (
             Assignment.objects.filter(
                 annotator=annotator, project_id_cache=project.pk, kind=kind, status=Assignment.Status.ACTIVE
             )
-            .select_related("task")
+            .select_related("task__prompt")  # the payload shows the prompt: no second query for it
             .order_by("-id")
             .first()
         )

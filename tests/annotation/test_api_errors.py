@@ -97,7 +97,9 @@ def test_posting_to_unknown_tasks_is_json_404(setup, task_id, action, body):
 def test_reviewing_an_unknown_demonstration_is_json_404(setup, demonstration_id):
     client, *_ = setup
     client.force_authenticate(EngineerFactory())
-    response = client.post(f"/api/v1/demonstrations/{demonstration_id}/review/", {"decision": "accepted"}, format="json")
+    response = client.post(
+        f"/api/v1/demonstrations/{demonstration_id}/review/", {"decision": "accepted"}, format="json"
+    )
     _is_json_error(response, 404)
 
 
@@ -128,7 +130,7 @@ def test_wrong_method_is_json_405(setup, method, url):
 
 
 def test_errors_stay_json_when_the_client_asks_for_html(setup):
-    client, project, _, lease = setup
+    client, _project, _, lease = setup
     response = client.get("/api/v1/projects/999999/", HTTP_ACCEPT="text/html")
     body = _is_json_error(response, 404)
     assert body["detail"] == "No such project."
@@ -280,7 +282,9 @@ def test_bad_source_response_id_is_400(setup):
     lease = task_assign_next(project=project, annotator=alice, kind="demonstration")
     for source in (10**30, -1, 0):
         response = client.post(
-            f"/api/v1/tasks/{lease.task_id}/demonstrations/", {"text": "ok", "source_response_id": source}, format="json"
+            f"/api/v1/tasks/{lease.task_id}/demonstrations/",
+            {"text": "ok", "source_response_id": source},
+            format="json",
         )
         _is_json_error(response, 400)
 

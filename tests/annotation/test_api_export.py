@@ -15,7 +15,11 @@ from .factories import EngineerFactory, ProjectFactory, demonstrate, fix_order, 
 
 pytestmark = pytest.mark.django_db
 
-CHAT = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "2+2?"}]
+CHAT = [
+    {"role": "user", "content": "Hi"},
+    {"role": "assistant", "content": "Hello"},
+    {"role": "user", "content": "2+2?"},
+]
 
 
 @pytest.fixture
@@ -112,7 +116,7 @@ def test_sft_exports(client, project):
     assert rows[0]["messages"][-1] == {"role": "assistant", "content": "ideal 0"}
     assert rows[0]["messages"][:-1] == [{"role": "user", "content": "Question 0?"}]
     standard = _jsonl(_get(client, project, "sft", "style=standard"))
-    assert [(r["prompt"], r["completion"]) for r in standard][0] == ("Question 0?", "ideal 0")
+    assert next((r["prompt"], r["completion"]) for r in standard) == ("Question 0?", "ideal 0")
     assert len(_jsonl(_get(client, project, "sft", "include_pending=1"))) == 4
     assert [r["prompt_id"] for r in _jsonl(_get(client, project, "sft", "split=test"))] == []
     response = _get(client, project, "sft", "format=parquet")

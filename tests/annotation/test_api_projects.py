@@ -9,8 +9,18 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from annotation.models import Membership, Project, Prompt, Response, Task
+from annotation.services import task_assign_next, task_skip
 
-from .factories import EngineerFactory, ProjectFactory, UserFactory, jsonl, judge, member, prompt_records
+from .factories import (
+    EngineerFactory,
+    ProjectFactory,
+    UserFactory,
+    import_records,
+    jsonl,
+    judge,
+    member,
+    prompt_records,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -238,14 +248,10 @@ def test_drf_create_token_command():
 
 def test_stats(api_client):
     project = ProjectFactory(task_kinds=["comparison", "demonstration"], overlap=1, split_ratios={"train": 1.0})
-    from .factories import import_records
-
     import_records(project, prompt_records(4))
     alice, bob = member(project, username="alice"), member(project, username="bob")
     judge(project, alice)
     judge(project, bob)
-    from annotation.services import task_assign_next, task_skip
-
     lease = task_assign_next(project=project, annotator=alice, kind="comparison")
     task_skip(task_id=lease.task_id, annotator=alice)
     api_client.force_authenticate(member(project, "reviewer"))

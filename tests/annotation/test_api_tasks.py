@@ -1,6 +1,9 @@
 """Serving tasks and taking judgments, demonstrations, skips and reviews over HTTP."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotation.models import Assignment, Demonstration, Judgment, Task
@@ -47,7 +50,11 @@ def test_next_task_shape_and_display_order():
 
 def test_conversation_tasks_carry_messages():
     project = ProjectFactory(task_kinds=["comparison"])
-    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}, {"role": "user", "content": "?"}]
+    messages = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hey"},
+        {"role": "user", "content": "?"},
+    ]
     import_records(project, [{"messages": messages, "responses": ["a", "b"]}])
     task = _next(_client(member(project)), project).json()
     assert task["messages"] == messages and "prompt" not in task
@@ -62,7 +69,9 @@ def test_gold_status_is_never_revealed():
 
 def test_html_rendering_is_escaped():
     project = ProjectFactory(task_kinds=["comparison"])
-    import_records(project, [{"prompt": "<script>alert(1)</script> **bold**", "responses": ["<img src=x onerror=1>", "`code`"]}])
+    import_records(
+        project, [{"prompt": "<script>alert(1)</script> **bold**", "responses": ["<img src=x onerror=1>", "`code`"]}]
+    )
     task = _next(_client(member(project)), project, render="html").json()
     html = task["messages_html"][0]["html"]
     assert "<script>" not in html and "&lt;script&gt;" in html and "<strong>bold</strong>" in html
@@ -170,10 +179,6 @@ def test_submitting_to_someone_elses_task():
 
 def test_expired_lease_submit_over_http():
     project, (alice, bob) = seeded_project(n=1, task_kinds=["comparison"])
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     alice_client = _client(alice)
     task = _next(alice_client, project).json()
     Assignment.objects.filter(annotator=alice).update(expires_at=timezone.now() - timedelta(minutes=1))

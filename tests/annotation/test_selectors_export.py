@@ -61,9 +61,7 @@ def test_standard_rows_are_strings_in_trl_shape(judged):
     assert [r["prompt_id"] for r in rows] == ["plain", "chat"]  # the tied pair is left out
     plain, chat = rows
     assert (plain["prompt"], plain["chosen"], plain["rejected"]) == ("What is 2+2?", "4", "5")
-    assert chat["prompt"] == (
-        "System: You are terse.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Capital of France?"
-    )
+    assert chat["prompt"] == ("System: You are terse.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Capital of France?")
     assert (chat["chosen"], chat["rejected"]) == ("Paris.", "Lyon.")
     for row in rows:
         assert all(isinstance(row[k], str) for k in ("prompt", "chosen", "rejected"))

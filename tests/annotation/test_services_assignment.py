@@ -134,7 +134,7 @@ def test_an_expired_lease_can_still_submit_while_a_slot_is_free():
     assert leases_expire() == 1
     task = Task.objects.get(pk=lease.task_id)
     assert (task.assigned_count, task.state) == (0, TaskState.OPEN)
-    judgment, created = _submit(lease, alice)
+    _judgment, created = _submit(lease, alice)
     assert created
     task.refresh_from_db()
     assert (task.assigned_count, task.completed_count, task.state) == (1, 1, TaskState.DONE)
@@ -252,7 +252,7 @@ def test_backward_phase_is_not_blocked_by_a_task_that_stays_full():
 def test_backward_phase_skips_a_task_marked_open_without_a_free_slot():
     """Rows written before states were exact (open, yet full) must not stop the backward search."""
     project, (alice, bob, carol) = seeded_project(n=3, annotators=3, task_kinds=["comparison"])
-    t, u, v = fix_order(project)
+    t, u, _v = fix_order(project)
     _submit(_next(project, alice), alice)  # t done
     bob_u = _next(project, bob)
     assert bob_u.task_id == u.pk

@@ -145,4 +145,6 @@ def test_judgments_from_several_tasks_of_one_prompt_combine():
     judge(project, member(project))
     judge(project, member(project))
     assert PreferencePair.objects.filter(project=project).count() == 2
-    assert PreferencePair.objects.filter(project=project, prompt__project=project).values("prompt").distinct().count() == 1
+    assert (
+        PreferencePair.objects.filter(project=project, prompt__project=project).values("prompt").distinct().count() == 1
+    )

@@ -285,7 +285,14 @@ def test_gold_items_become_gold_tasks_with_the_ranking_mapped_to_response_ids():
     project = ProjectFactory(responses_per_comparison=3, task_kinds=["comparison"])
     import_records(
         project,
-        [{"id": "gold-1", "prompt": "Which is best?", "responses": ["ok", "best", "worst"], "gold": {"ranking": [1, 0, 2]}}],
+        [
+            {
+                "id": "gold-1",
+                "prompt": "Which is best?",
+                "responses": ["ok", "best", "worst"],
+                "gold": {"ranking": [1, 0, 2]},
+            }
+        ],
     )
     task = Task.objects.get(project=project)
     by_text = {r.text: r.pk for r in Response.objects.filter(prompt__project=project)}
@@ -326,7 +333,7 @@ def test_k3_grouping(n_responses, expected_tasks):
 
 def test_task_kinds_follow_the_project_and_reimport_adds_none():
     project = ProjectFactory(task_kinds=["comparison", "demonstration"])
-    summary = import_records(project, prompt_records(3, k=2) + [{"id": "solo", "prompt": "no responses"}])
+    summary = import_records(project, [*prompt_records(3, k=2), {"id": "solo", "prompt": "no responses"}])
     kinds = Counter(Task.objects.filter(project=project).values_list("kind", flat=True))
     assert kinds == {"demonstration": 4, "comparison": 3}
     assert summary.tasks_created == 7

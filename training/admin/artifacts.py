@@ -14,7 +14,17 @@ from .jobs import pretty_json
 
 @admin.register(Artifact)
 class ArtifactAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "name", "size", "file_count", "short_sha", "producing_job", "parent_links", "created_at"]
+    list_display = [
+        "id",
+        "kind",
+        "name",
+        "size",
+        "file_count",
+        "short_sha",
+        "producing_job",
+        "parent_links",
+        "created_at",
+    ]
     list_display_links = ["id", "name"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["job"]

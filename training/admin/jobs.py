@@ -167,7 +167,9 @@ class JobAdmin(admin.ModelAdmin):
     def source(self, obj: Job) -> str:
         if obj.source_job_id is None:
             return "—"
-        return format_html('<a href="{}">#{}</a>', reverse("training:job-detail", args=[obj.source_job_id]), obj.source_job_id)
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("training:job-detail", args=[obj.source_job_id]), obj.source_job_id
+        )
 
     @admin.display(description="Duration")
     def duration(self, obj: Job) -> str:
@@ -183,7 +185,11 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Traceback")
     def traceback_text(self, obj: Job) -> str:
-        return format_html('<pre style="white-space:pre-wrap;font-size:12px">{}</pre>', obj.traceback) if obj.traceback else "—"
+        return (
+            format_html('<pre style="white-space:pre-wrap;font-size:12px">{}</pre>', obj.traceback)
+            if obj.traceback
+            else "—"
+        )
 
     @admin.display(description="Inputs")
     def inputs_links(self, obj: Job) -> str:

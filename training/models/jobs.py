@@ -51,6 +51,9 @@ class Job(models.Model):
     traceback = models.TextField(blank=True)
     log_tail = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True, help_text="Summary and reports (funnel, samples, ...).")
+    rendezvous = models.JSONField(
+        default=dict, blank=True, help_text="Multi-host jobs: the c10d endpoint node 0 published and the nodes."
+    )
     inputs = models.ManyToManyField("training.Artifact", blank=True, related_name="consumers")
     source_job = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="clones", help_text="Cloned from."
@@ -63,6 +66,19 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def hosts(self) -> int:
+        return int(self.resources.get("hosts", 1) or 1)
+
+    @property
+    def processes_per_host(self) -> int:
+        """torchrun processes per host: ``processes`` if set, else one per requested GPU."""
+        return int(self.resources.get("processes") or self.resources.get("gpus") or 1)
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.hosts > 1 or self.processes_per_host > 1
 
     @property
     def is_finished(self) -> bool:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..configs import ConfigError
+from ..distributed_launch import free_port, node_address, run_node
 from ..job_context import JobContext
 from ..models import Job, JobStatus
 from ..runners import get_kind, validate_config
@@ -20,16 +21,31 @@ from .artifacts import artifact_register
 logger = logging.getLogger(__name__)
 
 
-def job_claim(*, job_id: int, hostname: str) -> Job | None:
-    """Take the job if it is queued, or running with a stale heartbeat (its worker died); else None."""
+def job_claim(*, job_id: int, hostname: str) -> tuple[Job, int] | None:
+    """Take the job if it is queued, or running with a stale heartbeat (its worker died): (job, node 0).
+
+    A multi-host job is taken by ``hosts`` workers: the first publishes the rendezvous endpoint, the next ones
+    join as nodes 1, 2, ... of the same attempt. Anything else gets None.
+    """
     stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS)
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None:
             return None
-        claimable = job.status == JobStatus.QUEUED or (
-            job.status == JobStatus.RUNNING and (job.heartbeat_at is None or job.heartbeat_at < stale)
-        )
+        is_stale = job.heartbeat_at is None or job.heartbeat_at < stale
+        nodes = job.rendezvous.get("nodes", [])
+        if (
+            job.status == JobStatus.RUNNING
+            and not is_stale
+            and job.hosts > 1
+            and len(nodes) < job.hosts
+            and job.rendezvous.get("attempt") == job.attempt
+            and not job.cancel_requested
+        ):
+            job.rendezvous = {**job.rendezvous, "nodes": [*nodes, f"{hostname or socket.gethostname()}:{os.getpid()}"]}
+            job.save(update_fields=["rendezvous"])
+            return job, len(nodes)
+        claimable = job.status == JobStatus.QUEUED or (job.status == JobStatus.RUNNING and is_stale)
         if not claimable:
             return None
         now = timezone.now()
@@ -45,8 +61,15 @@ def job_claim(*, job_id: int, hostname: str) -> Job | None:
         job.started_at = job.started_at or now
         job.progress_started_at = now
         job.progress_started_step = job.progress_step
+        job.rendezvous = {}
+        if job.hosts > 1:
+            job.rendezvous = {
+                "endpoint": f"{node_address()}:{free_port()}",
+                "nodes": [f"{job.worker_host}:{job.worker_pid}"],
+                "attempt": job.attempt,
+            }
         job.save()
-        return job
+        return job, 0
 
 
 def _oom_hint(exc: BaseException) -> str | None:
@@ -73,17 +96,32 @@ def _finish(job: Job, status: str, *, message: str = "", trace: str = "", summar
 
 
 def job_execute(*, job_id: int, hostname: str = "") -> str:
-    """Claim and run the job; returns its final status (or "skipped" when it was not claimable)."""
-    job = job_claim(job_id=job_id, hostname=hostname)
-    if job is None:
+    """Claim and run the job; returns its final status (or "skipped" when it was not claimable).
+
+    Jobs asking for several processes or hosts run their runner under torchrun (training.distributed_launch);
+    every node heartbeats, node 0 records the outcome.
+    """
+    claimed = job_claim(job_id=job_id, hostname=hostname)
+    if claimed is None:
         return "skipped"
-    ctx = JobContext(job)
+    job, node = claimed
+    ctx = JobContext(job, reporting=node == 0 and not job.is_distributed)
     ctx.start()
     try:
         config = validate_config(job.kind, job.config)
-        runner = get_kind(job.kind).load_runner()
-        ctx.log(f"[plumbline] {job.kind} job {job.pk}, attempt {job.attempt}, on {job.worker_host}")
-        result = runner(config, ctx)
+        if node == 0:
+            where = (
+                f"{job.hosts} host(s) x {job.processes_per_host} process(es)" if job.is_distributed else "in-process"
+            )
+            ctx.log(f"[plumbline] {job.kind} job {job.pk}, attempt {job.attempt}, on {job.worker_host} ({where})")
+        if job.is_distributed:
+            ctx.flush()
+            result = run_node(job, ctx, node)
+            if result is None:  # another node records the outcome
+                ctx.stop()
+                return "node-done"
+        else:
+            result = get_kind(job.kind).load_runner()(config, ctx)
         ctx.flush()
         with transaction.atomic():
             for spec in result.artifacts:

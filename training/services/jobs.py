@@ -15,11 +15,18 @@ from ..models import Job, JobStatus
 from ..runners import KINDS, get_kind, validate_config
 from .artifacts import artifact_resolve
 
+# Kinds whose runners initialise torch.distributed from torchrun's environment.
+DISTRIBUTED_KINDS = {"pretrain", "sft", "reward_model", "dpo", "ppo", "grpo", "rloo"}
+
 
 def _enqueue(job: Job) -> None:
     from ..tasks import run_job
 
-    transaction.on_commit(lambda: run_job.apply_async(args=[job.pk], queue=job.queue))
+    def send() -> None:
+        for _ in range(job.hosts):  # one task per host: each worker that takes one becomes a node
+            run_job.apply_async(args=[job.pk], queue=job.queue)
+
+    transaction.on_commit(send)
 
 
 def validated_config(kind: str, config: Any) -> tuple[dict[str, Any], list]:
@@ -57,10 +64,19 @@ def job_launch(
     if queue not in Job.Queue.values:
         raise ApiError(f"queue must be one of {Job.Queue.values}.", code="invalid_queue")
     resources = resources or {}
-    for key in ("gpus", "hosts"):
+    unknown = set(resources) - {"gpus", "hosts", "processes"}
+    if unknown:
+        raise ApiError(f"Unknown resources {sorted(unknown)}; use gpus, hosts, processes.", code="invalid_resources")
+    for key in ("gpus", "hosts", "processes"):
         value = resources.get(key, 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "gpus" else 1):
             raise ApiError(f"resources.{key} must be a whole number.", code="invalid_resources")
+    if (resources.get("hosts", 1) > 1 or resources.get("processes", 1) > 1 or resources.get("gpus", 0) > 1) and (
+        kind not in DISTRIBUTED_KINDS
+    ):
+        raise ApiError(
+            f"{kind} runs in one process; it cannot use several processes or hosts.", code="invalid_resources"
+        )
     job = Job.objects.create(
         kind=kind,
         name=name,

@@ -11,7 +11,8 @@ from ..models import Artifact
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Log in first (redirect), then 403 for non-staff: jobs and artifacts are the engineers' business, as in the API."""
+    """Log in first (a redirect), then 403 for non-staff: jobs and artifacts are the engineers' business, as in
+    the API."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -25,7 +26,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 def human_duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -22,8 +22,9 @@ PAGE_SIZE = 50
 @require_GET
 @staff_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    form = JobFilterForm(request.GET or None)
-    filters = {k: v for k, v in (form.cleaned_data.items() if form.is_valid() else []) if v}
+    form = JobFilterForm(request.GET)
+    form.is_valid()  # an invalid value is shown as an error; the valid filters still apply
+    filters = {k: v for k, v in form.cleaned_data.items() if v}
     jobs = jobs_list(**filters)
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(
@@ -59,8 +60,13 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     context = {
         "job": job,
         "payload": payload,
-        "page_config": {"id": job.pk, "status": job.status, "finished": job.is_finished, "api": api,
-                        "jobUrlTemplate": reverse("training:job-detail", args=[0]).replace("/0/", "/{id}/")},
+        "page_config": {
+            "id": job.pk,
+            "status": job.status,
+            "finished": job.is_finished,
+            "api": api,
+            "jobUrlTemplate": reverse("training:job-detail", args=[0]).replace("/0/", "/{id}/"),
+        },
         "percent": (job.fraction_done or 0) * 100,
         "eta": human_duration(payload["progress"]["eta_seconds"]),
         "duration": human_duration(payload["duration_seconds"]),

@@ -67,8 +67,14 @@ def _records_table(rows: list[dict], depth: int) -> SafeString:
             for row in rows[:MAX_ROWS]
         ),
     )
-    more = format_html('<p class="muted small">{} more rows not shown.</p>', len(rows) - MAX_ROWS) if len(rows) > MAX_ROWS else ""
-    return format_html('<table class="data-table report-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}', head, body, more)
+    more = (
+        format_html('<p class="muted small">{} more rows not shown.</p>', len(rows) - MAX_ROWS)
+        if len(rows) > MAX_ROWS
+        else ""
+    )
+    return format_html(
+        '<table class="data-table report-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}', head, body, more
+    )
 
 
 def render_value(value: Any, depth: int = 0) -> SafeString:
@@ -83,7 +89,10 @@ def render_value(value: Any, depth: int = 0) -> SafeString:
         if not value:
             return mark_safe('<span class="muted">{}</span>')
         rows = ((k, render_value(v, depth + 1)) for k, v in value.items())
-        return format_html('<table class="kv-table"><tbody>{}</tbody></table>', format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows))
+        return format_html(
+            '<table class="kv-table"><tbody>{}</tbody></table>',
+            format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
+        )
     if isinstance(value, list | tuple):
         if not value:
             return mark_safe('<span class="muted">[]</span>')
@@ -109,8 +118,16 @@ def funnel_section(funnel: list[dict]) -> dict[str, Any]:
     for entry in funnel:
         docs_in, docs_out = entry.get("documents_in"), entry.get("documents_out")
         bytes_in, bytes_out = entry.get("bytes_in"), entry.get("bytes_out")
-        kept = docs_out / docs_in if isinstance(docs_in, int | float) and docs_in and isinstance(docs_out, int | float) else None
-        extra = {k: v for k, v in entry.items() if k not in {"step", "documents_in", "documents_out", "bytes_in", "bytes_out"}}
+        kept = (
+            docs_out / docs_in
+            if isinstance(docs_in, int | float) and docs_in and isinstance(docs_out, int | float)
+            else None
+        )
+        extra = {
+            k: v
+            for k, v in entry.items()
+            if k not in {"step", "documents_in", "documents_out", "bytes_in", "bytes_out"}
+        }
         rows.append(
             {
                 "step": entry.get("step", "?"),
@@ -140,13 +157,42 @@ def samples_section(samples: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def tokenizer_section(report: dict[str, Any]) -> dict[str, Any]:
-    """Scalar measurements as one table; sample tokenizations (and anything nested) rendered beneath it."""
+TOKENIZER_GROUPS = (("evaluation", "Measured on held-out text"), ("tokenizer", "Tokenizer"), ("training", "Training"))
+
+
+def token_samples(samples: Any) -> list[dict[str, Any]]:
+    """Sample documents with their tokens as chips, so the cut points are visible at a glance."""
+    out = []
+    for sample in samples if isinstance(samples, list) else []:
+        if not isinstance(sample, dict):
+            continue
+        tokens = sample.get("tokens")
+        out.append(
+            {
+                "id": sample.get("id", ""),
+                "text": str(sample.get("text", ""))[:SAMPLE_CHARS],
+                "n_tokens": sample.get("n_tokens", len(tokens) if isinstance(tokens, list) else None),
+                "tokens": render_value([str(t) for t in tokens]) if isinstance(tokens, list) else "",
+            }
+        )
+    return out
+
+
+def tokenizer_section(report: Any) -> dict[str, Any]:
+    """Groups of measurements (evaluation first), sample tokenizations, and anything else rendered generically."""
     if not isinstance(report, dict):
-        return {"metrics": [], "rest": render_value(report)}
-    metrics = [(k, format_scalar(v)) for k, v in report.items() if _is_scalar(v)]
-    rest = {k: v for k, v in report.items() if not _is_scalar(v)}
-    return {"metrics": metrics, "rest": [(k, render_value(v)) for k, v in rest.items()]}
+        return {"groups": [], "samples": [], "rest": [("report", render_value(report))]}
+    groups = []
+    flat = [(k, format_scalar(v)) for k, v in report.items() if _is_scalar(v) and k != "format"]
+    if flat:
+        groups.append(("Measures", flat))
+    for key, title in TOKENIZER_GROUPS:
+        value = report.get(key)
+        if isinstance(value, dict) and value:
+            groups.append((title, [(k, render_value(v, 2)) for k, v in value.items()]))
+    known = {"format", "samples", *(k for k, _ in TOKENIZER_GROUPS)}
+    rest = [(k, render_value(v)) for k, v in report.items() if k not in known and not _is_scalar(v)]
+    return {"groups": groups, "samples": token_samples(report.get("samples")), "rest": rest}
 
 
 def report_sections(reports: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,7 +202,9 @@ def report_sections(reports: dict[str, Any]) -> list[dict[str, Any]]:
         if key == "funnel" and isinstance(value, list) and all(isinstance(v, dict) for v in value):
             sections.append({"key": key, "type": "funnel", "title": "Corpus funnel", **funnel_section(value)})
         elif key == "samples" and isinstance(value, dict):
-            sections.append({"key": key, "type": "samples", "title": "Samples per step", "steps": samples_section(value)})
+            sections.append(
+                {"key": key, "type": "samples", "title": "Samples per step", "steps": samples_section(value)}
+            )
         elif key == "tokenizer_report":
             sections.append({"key": key, "type": "tokenizer", "title": "Tokenizer report", **tokenizer_section(value)})
         else:

@@ -108,6 +108,7 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
@@ -139,6 +140,7 @@ CELERY_TASK_ROUTES = {
 # heartbeat is older than JOB_STALE_SECONDS is requeued by beat (its worker died) and resumed elsewhere.
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
+JOB_CANCEL_GRACE_SECONDS = env.int("JOB_CANCEL_GRACE_SECONDS", default=120)
 
 # --- storage ----------------------------------------------------------------------------------------------------
 ARTIFACTS_ROOT = Path(env.str("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))

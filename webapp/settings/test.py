@@ -27,5 +27,6 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "processed_folder": str(_broker / "processed"),
+        "control_folder": str(_broker / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{_broker / 'results'}"
