@@ -15,11 +15,11 @@ from django.utils.html import format_html, format_html_join
 
 from webapp.api_errors import ApiError
 
-from ..api.projects import _bounded_lines as bounded_lines
 from ..forms import ImportPromptsForm, PreferenceFreezeForm, ProjectAdminForm, SftFreezeForm
 from ..models import DatasetSnapshot, Judgment, Membership, Project, Prompt, Task
 from ..services import membership_set, project_create, project_update, prompts_import
 from ..services import snapshot_freeze as freeze
+from ..services.imports import bounded_lines
 from ..services.projects import EDITABLE_FIELDS
 from .base import count_per
 

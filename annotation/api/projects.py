@@ -1,6 +1,5 @@
 """Projects, members, import, stats."""
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser, JSONParser, MultiPartParser
@@ -14,6 +13,7 @@ from ..models import Membership, Project
 from ..selectors.projects import projects_for
 from ..selectors.stats import project_stats
 from ..services import membership_set, project_create, prompts_import
+from ..services.imports import bounded_lines
 from .strict import StrictInputSerializer
 
 
@@ -98,18 +98,6 @@ class ProjectMemberAddApi(APIView):
         return Response(self.OutputSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-def _bounded_lines(readable):
-    """Lines of at most the configured size (+ newline); a longer line is cut so parse_record rejects it."""
-    limit = settings.ANNOTATION_IMPORT_MAX_LINE_BYTES + 2
-    while True:
-        line = readable.readline(limit)
-        if not line:
-            return
-        yield line
-        if len(line) >= limit and not line.endswith(b"\n"):
-            return  # parse_record has raised for this over-long line before we get here
-
-
 class ProjectImportApi(APIView):
     """JSONL in the request body (any content type) or as the ``file`` field of a multipart upload."""
 
@@ -142,7 +130,7 @@ class ProjectImportApi(APIView):
             source = upload
         else:
             source = request._request
-        summary = prompts_import(project=project, lines=_bounded_lines(source))
+        summary = prompts_import(project=project, lines=bounded_lines(source))
         return Response(summary.as_dict(), status=status.HTTP_201_CREATED)
 
 

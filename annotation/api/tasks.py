@@ -134,6 +134,8 @@ class DemonstrationReviewListApi(APIView):
     def get(self, request, project_id: int):
         project = project_for(request.user, project_id, need="review")
         review_status = request.query_params.get("status", "pending")
+        if review_status not in ("pending", "accepted", "rejected"):
+            raise ApiError('status must be "pending", "accepted" or "rejected".', code="invalid_status")
         return Response(demonstrations_for_review(project=project, status=review_status, reviewer=request.user))
 
 

@@ -5,11 +5,13 @@ from .demonstrations import demonstration_review, demonstration_submit
 from .imports import ImportError_, ImportSummary, prompts_import
 from .judgments import judgment_submit
 from .projects import membership_set, project_create, project_update
+from .responses import NewResponse, responses_add
 from .snapshots import snapshot_freeze
 
 __all__ = [
     "ImportError_",
     "ImportSummary",
+    "NewResponse",
     "demonstration_review",
     "demonstration_submit",
     "judgment_submit",
@@ -18,6 +20,7 @@ __all__ = [
     "project_create",
     "project_update",
     "prompts_import",
+    "responses_add",
     "snapshot_freeze",
     "task_assign_next",
     "task_skip",

@@ -4,8 +4,7 @@ Each line: ``{"id"?, "prompt": str | "messages": [...], "responses"?: [str | {"t
 "gold"?: {"ranking": [...response indices...]}}``. One bad line rejects the whole file with its line number.
 """
 
-import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,8 @@ from django.db import transaction
 from webapp.api_errors import ApiError
 
 from ..hashing import content_hash, split_for, text_hash
-from ..models import Project, Prompt, Response, Task, TaskKind
+from ..models import Project, Prompt, Response
+from .tasks_build import chunks, tasks_ensure
 
 ALLOWED_KEYS = {"id", "prompt", "messages", "responses", "metadata", "gold"}
 ROLES = {"system", "user", "assistant"}
@@ -179,6 +179,18 @@ def parse_lines(lines: Iterable[bytes], project: Project) -> list[ImportRecord]:
     return records
 
 
+def bounded_lines(readable) -> Iterator[bytes]:
+    """Lines of at most the configured size (+ newline); a longer line is cut so parse_record rejects it."""
+    limit = settings.ANNOTATION_IMPORT_MAX_LINE_BYTES + 2
+    while True:
+        line = readable.readline(limit)
+        if not line:
+            return
+        yield line
+        if len(line) >= limit and not line.endswith(b"\n"):
+            return  # parse_record has raised for this over-long line before we get here
+
+
 def prompts_import(*, project: Project, lines: Iterable[bytes]) -> ImportSummary:
     """Validate every line, then write everything or nothing."""
     records = parse_lines(lines, project)
@@ -186,21 +198,16 @@ def prompts_import(*, project: Project, lines: Iterable[bytes]) -> ImportSummary
         return _write(project, records)
 
 
-def _chunks(seq: list, size: int = 900):
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
-
-
 def _write(project: Project, records: list[ImportRecord]) -> ImportSummary:
     summary = ImportSummary(lines=records[-1].line)
     by_id: dict[str, Prompt] = {}
     by_hash: dict[str, Prompt] = {}
     ids = [r.external_id for r in records if r.external_id]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for p in Prompt.objects.filter(project=project, external_id__in=chunk):
             by_id[p.external_id] = p
             by_hash[p.content_hash] = p
-    for chunk in _chunks([r.hash for r in records]):
+    for chunk in chunks([r.hash for r in records]):
         for p in Prompt.objects.filter(project=project, content_hash__in=chunk):
             by_hash[p.content_hash] = p
             if p.external_id:
@@ -237,7 +244,7 @@ def _write(project: Project, records: list[ImportRecord]) -> ImportSummary:
 
     touched = {p.pk: p for p in record_prompt}
     existing_resp: dict[int, dict[str, Response]] = {pk: {} for pk in touched}
-    for chunk in _chunks(list(touched)):
+    for chunk in chunks(list(touched)):
         for resp in Response.objects.filter(prompt_id__in=chunk):
             existing_resp[resp.prompt_id][resp.text_hash] = resp
     new_responses: list[Response] = []
@@ -270,65 +277,5 @@ def _write(project: Project, records: list[ImportRecord]) -> ImportSummary:
         for r, prompt, resps in zip(records, record_prompt, record_responses, strict=True)
         if r.gold
     }
-    summary.tasks_created = _ensure_tasks(project, touched, existing_resp, gold_for)
+    summary.tasks_created = tasks_ensure(project=project, prompts=touched, responses=existing_resp, gold_for=gold_for)
     return summary
-
-
-def _comparison_groups(response_ids: list[int], k: int) -> list[list[int]]:
-    """Chunks of k response ids in id order; the last short chunk is padded from the start."""
-    if len(response_ids) < 2:
-        return []
-    if len(response_ids) <= k:
-        return [response_ids]
-    groups = [response_ids[i : i + k] for i in range(0, len(response_ids), k)]
-    if len(groups[-1]) < k:
-        pad = [rid for rid in response_ids if rid not in groups[-1]][: k - len(groups[-1])]
-        groups[-1] = groups[-1] + pad
-    return groups
-
-
-def _ensure_tasks(project: Project, prompts: dict[int, Prompt], responses: dict, gold_for: dict) -> int:
-    kinds = set(project.task_kinds)
-    have: dict[int, set] = {pk: set() for pk in prompts}
-    for chunk in _chunks(list(prompts)):
-        for prompt_id, kind, response_ids in Task.objects.filter(prompt_id__in=chunk).values_list(
-            "prompt_id", "kind", "response_ids"
-        ):
-            have[prompt_id].add((kind, frozenset(response_ids)))
-    new_tasks: list[Task] = []
-    k = project.responses_per_comparison
-    for pk in prompts:
-        if TaskKind.DEMONSTRATION in kinds and not any(kind == TaskKind.DEMONSTRATION for kind, _ in have[pk]):
-            new_tasks.append(Task(project=project, prompt_id=pk, kind=TaskKind.DEMONSTRATION, order_key=_order_key()))
-        if TaskKind.COMPARISON not in kinds:
-            continue
-        if pk in gold_for:
-            record, resps = gold_for[pk]
-            ids = [resp.pk for resp in resps]
-            if (TaskKind.COMPARISON, frozenset(ids)) not in have[pk]:
-                gold = [[ids[i] for i in group] for group in record.gold]
-                new_tasks.append(_comparison(project, pk, ids, is_gold=True, gold_ranking=gold))
-            continue
-        for group in _comparison_groups(sorted(resp.pk for resp in responses[pk].values()), k):
-            if (TaskKind.COMPARISON, frozenset(group)) not in have[pk]:
-                new_tasks.append(_comparison(project, pk, group))
-    Task.objects.bulk_create(new_tasks, batch_size=500)
-    through = Task.responses.through
-    links = [through(task_id=t.pk, response_id=rid) for t in new_tasks for rid in t.response_ids]
-    through.objects.bulk_create(links, batch_size=900)
-    return len(new_tasks)
-
-
-def _comparison(project: Project, prompt_id: int, ids: list[int], **extra: Any) -> Task:
-    return Task(
-        project=project,
-        prompt_id=prompt_id,
-        kind=TaskKind.COMPARISON,
-        response_ids=ids,
-        order_key=_order_key(),
-        **extra,
-    )
-
-
-def _order_key() -> int:
-    return secrets.randbits(63) - 2**62

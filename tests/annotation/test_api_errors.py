@@ -298,6 +298,13 @@ def test_bad_member_bodies_are_400(setup):
     _is_json_error(client.post(url, {}, format="json"), 400)
 
 
+def test_bad_review_status_is_400(setup):
+    client, project, _, _ = setup
+    client.force_authenticate(EngineerFactory())
+    response = client.get(f"/api/v1/projects/{project.pk}/demonstrations/?status=approved")
+    assert _is_json_error(response, 400)["code"] == "invalid_status"
+
+
 def test_bad_task_kind_is_400(setup):
     client, project, _, _ = setup
     _is_json_error(client.get(f"/api/v1/projects/{project.pk}/tasks/next/?kind=essay"), 400)

@@ -1,8 +1,13 @@
 """Consensus: rankings expand to pairs (ties kept), votes per unordered pair, margin, agreement, strength, is_tie."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection, transaction
 
 from annotation.models import PreferencePair, Prompt
+from annotation.services import judgment_submit, task_assign_next
 from annotation.services.consensus import consensus_rebuild, ranking_pairs
 
 from .factories import ProjectFactory, import_records, judge, member, seeded_project
@@ -148,3 +153,55 @@ def test_judgments_from_several_tasks_of_one_prompt_combine():
     assert (
         PreferencePair.objects.filter(project=project, prompt__project=project).values("prompt").distinct().count() == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_judgments_on_overlapping_tasks_of_one_prompt_both_count():
+    """K=3 over four responses makes two tasks that share a pair. Two annotators submitting at once must both be
+    counted: the second rebuild waits for the first and sees its judgment (no lost vote, no IntegrityError)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks and concurrent writers (PostgreSQL); SQLite serializes writers anyway")
+    project = ProjectFactory(responses_per_comparison=3, task_kinds=["comparison"])
+    import_records(project, [{"prompt": "q", "responses": ["r0", "r1", "r2", "r3"]}])
+    alice, bob = member(project), member(project)
+    lease_a = task_assign_next(project=project, annotator=alice, kind="comparison")
+    lease_b = task_assign_next(project=project, annotator=bob, kind="comparison")
+    shared = set(lease_a.task.response_ids) & set(lease_b.task.response_ids)
+    assert lease_a.task_id != lease_b.task_id and len(shared) == 2
+    a_submitted, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def alice_submits() -> None:
+        try:
+            with transaction.atomic():
+                judgment_submit(task_id=lease_a.task_id, annotator=alice, ranking=sorted(lease_a.task.response_ids))
+                a_submitted.set()
+                release.wait(10)  # hold the transaction open while bob submits
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            a_submitted.set()
+            connection.close()
+
+    def bob_submits() -> None:
+        try:
+            a_submitted.wait(10)
+            judgment_submit(task_id=lease_b.task_id, annotator=bob, ranking=sorted(lease_b.task.response_ids))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=alice_submits), threading.Thread(target=bob_submits)]
+    for thread in threads:
+        thread.start()
+    a_submitted.wait(10)
+    time.sleep(0.5)  # bob is now blocked on alice's transaction
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    lo, hi = sorted(shared)
+    pair = PreferencePair.objects.get(project=project, chosen_id=lo, rejected_id=hi)
+    assert pair.votes_chosen == 2
+    assert PreferencePair.objects.filter(project=project).count() == 6

@@ -27,7 +27,9 @@ IPV6 = re.compile(
 )
 
 # 4-4-4-4(-3), Amex-style 4-6-5, or 13-19 digits in one run; the separator must be consistent.
-CARD = re.compile(r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{5}|\d{13,19})(?![\w-])")
+CARD = re.compile(
+    r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{5}|\d{13,19})(?![\w-])"
+)
 # Issuer prefixes: Visa, Mastercard (51-55, 2221-2720), Amex, Discover, JCB, Diners, UnionPay, Maestro.
 CARD_PREFIXES = tuple(
     ["4", "34", "37", "6011", "65", "35", "30", "36", "38", "39", "62", "50", "56", "57", "58", "63", "67"]
@@ -52,9 +54,7 @@ PHONE_NANP = re.compile(r"(?<![\w.+-])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d
 
 SECRET_PATTERNS = [
     re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b"),
-    re.compile(
-        r"(?i)aws.{0,20}?(?:secret|private).{0,20}?[\"'\s:=]+(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
-    ),
+    re.compile(r"(?i)aws.{0,20}?(?:secret|private).{0,20}?[\"'\s:=]+(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
     re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b"),
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}\b"),

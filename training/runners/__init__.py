@@ -45,6 +45,13 @@ KINDS: dict[str, JobKind] = {
             "gpu",
             "Pretrain a base model (decoder with next-token or encoder with masked-LM objective) on token shards.",
         ),
+        JobKind(
+            "generate",
+            "training.runners.generate",
+            "GenerateConfig",
+            "gpu",
+            "Sample K responses per prompt from model versions into an annotation project (the next comparisons).",
+        ),
     )
 }
 

@@ -40,11 +40,14 @@ def validated_config(kind: str, config: Any) -> tuple[dict[str, Any], list]:
     data = to_dict(parsed)
     inputs = []
     for name, artifact_kind in artifact_fields(type(parsed)).items():
-        if data.get(name) in (None, ""):
+        value = data.get(name)
+        if value in (None, "", []):
             continue
-        artifact = artifact_resolve(data[name], artifact_kind)
-        data[name] = str(artifact.pk)
-        inputs.append(artifact)
+        refs = value if isinstance(value, list) else [value]
+        resolved = [artifact_resolve(ref, artifact_kind) for ref in refs]
+        inputs.extend(resolved)
+        pinned = [str(a.pk) for a in resolved]
+        data[name] = pinned if isinstance(value, list) else pinned[0]
     return data, inputs
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from ..models import Artifact
@@ -45,12 +45,12 @@ def lineage_tree(root: dict[str, Any], edges: list[dict[str, Any]]) -> SafeStrin
         items = []
         for parent in parents.get(node_id, []):
             if parent["id"] in trail or parent["id"] in expanded:
-                items.append((_node(parent), format_html(' <span class="muted small">(shown above)</span>')))
+                items.append((_node(parent), mark_safe(' <span class="muted small">(shown above)</span>')))
                 continue
             expanded.add(parent["id"])
             items.append((_node(parent), branch(parent["id"], (*trail, parent["id"]))))
         if not items:
-            return format_html("")
+            return mark_safe("")
         return format_html('<ul class="lineage">{}</ul>', format_html_join("", "<li>{}{}</li>", items))
 
     return branch(root["id"], (root["id"],))

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webapp.api_errors import ApiError
 
-from ...api.projects import _bounded_lines as bounded_lines
 from ...services import prompts_import
+from ...services.imports import bounded_lines
 from ..base import project_by_ref
 
 

@@ -200,12 +200,12 @@ def iter_pydocs(src: SourceConfig, field_prefix: str, executor) -> Iterator[Docu
                 continue  # already over its budget: no point extracting it (the decision below stays in order)
             batch.append(unit)
             if len(batch) == _CHUNK:
-                yield batch
+                yield (batch,)
                 batch = []
         if batch:
-            yield batch
+            yield (batch,)
 
-    for batch, texts in executor.ordered_map(extract, chunks(), with_items=True):
+    for (batch,), texts in executor.ordered_map(extract, chunks(), with_items=True):
         for unit, text in zip(batch, texts, strict=True):
             if not text.strip() or unit.group in full:
                 continue

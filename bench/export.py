@@ -1,0 +1,376 @@
+"""Export benchmark: preference rows/s and peak RSS for 100k and 1M rows, JSONL and Parquet, SQLite and PostgreSQL.
+
+For each backend it makes a throwaway database, migrates, and builds two projects directly in SQL (prompts with K
+candidate responses and K(K-1)/2 consensus pairs each; fast bulk inserts, no judgments, since export reads only the
+consensus rows). Then every export runs in a fresh subprocess through the real streaming path, that is
+``annotation.selectors.export.preference_rows`` into ``annotation.export_formats.stream``, and reports rows/s and the
+process's peak RSS (VmHWM). The same exports then go once through the HTTP endpoint of a gunicorn worker, whose
+peak RSS is read the same way. Targets: >= 50k rows/s; peak RSS at 1M ÷ at 100k <= 1.2.
+
+Usage: ``python bench/export.py --backend both`` (``--sizes 100000 1000000 --formats jsonl parquet``). Results: a
+table on stdout and JSON under var/bench/. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import sys
+import tempfile
+import time
+from itertools import combinations
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+HERE = Path(__file__).resolve()
+TARGETS = {"rows_per_s": 50_000, "rss_ratio": 1.2}
+RESPONSES_PER_PROMPT = 4  # 6 pairs per prompt
+
+_WORDS = ["the", "model", "should", "explain", "each", "step", "clearly", "and", "cite", "where", "the", "numbers", "come", "from", "before", "it", "answers", "the", "question", "about", "gradient", "descent", "learning", "rates", "warmup", "schedules", "tokenizers", "attention", "heads", "and", "why", "a", "preference", "dataset", "needs", "careful", "annotation", "guidelines", "reviewers", "agreement", "and", "consistent", "criteria"]
+
+
+def _text(seed: int, words: int) -> str:
+    """Deterministic, varied text without a random generator per row (cheap enough for millions of rows)."""
+    n = len(_WORDS)
+    return " ".join(_WORDS[(seed * 7 + i * (seed % 5 + 1)) % n] for i in range(words)).capitalize() + "."
+
+
+def _vmhwm_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _vmrss_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- Django stages -------------------------------------------------------------------------------------------------
+
+
+def stage_setup(p: dict) -> dict:
+    harness.django_setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from rest_framework.authtoken.models import Token
+
+    from annotation.services import project_create
+
+    t = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    timings = {"migrate_s": round(time.perf_counter() - t, 2)}
+    engineer = get_user_model().objects.create_user("bench-engineer", password="bench-password-1", is_staff=True)
+    token = Token.objects.create(user=engineer).key
+    projects = {}
+    for size in p["sizes"]:
+        project = project_create(name=f"export-{size}", task_kinds=["comparison"], responses_per_comparison=2)
+        t = time.perf_counter()
+        with transaction.atomic():
+            counts = _bulk_build(connection, project, size)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                for table in ("annotation_prompt", "annotation_response", "annotation_preferencepair"):
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+                cur.execute("ANALYZE")
+        elapsed = time.perf_counter() - t
+        timings[f"build_{size}_s"] = round(elapsed, 1)
+        timings[f"build_{size}_rows_per_s"] = round(sum(counts.values()) / elapsed)
+        projects[str(size)] = project.pk
+    return {"projects": projects, "token": token, "timings": timings}
+
+
+def _bulk_build(connection, project, pairs: int, block: int = 10_000) -> dict:
+    """Prompts, responses and consensus pairs with explicit ids, in bulk (COPY on PostgreSQL, executemany on SQLite).
+
+    Written in blocks of ``block`` prompts so the builder's memory stays flat at any size.
+    """
+    from django.utils import timezone
+
+    from annotation.hashing import canonical_json, content_hash, split_for, text_hash
+
+    k = RESPONSES_PER_PROMPT
+    per_prompt = k * (k - 1) // 2
+    n_prompts = -(-pairs // per_prompt)
+    with connection.cursor() as cur:
+        start = {}
+        for table in ("annotation_prompt", "annotation_response", "annotation_preferencepair"):
+            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            start[table] = cur.fetchone()[0] + 1
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        now = connection.ops.adapt_datetimefield_value(now)
+    response_id, pair_id = start["annotation_response"], start["annotation_preferencepair"]
+    counts = {"prompts": 0, "responses": 0, "pairs": 0}
+    for first in range(0, n_prompts, block):
+        prompt_rows, response_rows, pair_rows = [], [], []
+        for i in range(first, min(first + block, n_prompts)):
+            prompt_id = start["annotation_prompt"] + i
+            messages = [{"role": "user", "content": f"Question {i} of project {project.pk}: " + _text(i, 18)}]
+            external_id = f"q{i}"
+            split = split_for(external_id, project.split_ratios)
+            prompt_rows.append(
+                (
+                    prompt_id,
+                    project.pk,
+                    external_id,
+                    canonical_json(messages).decode(),
+                    False,
+                    "{}",
+                    content_hash(messages),
+                    split,
+                    now,
+                )
+            )
+            ids = []
+            for j in range(k):
+                text = f"Candidate {j}: " + _text(i * k + j, 60 + 25 * j)
+                response_rows.append(
+                    (response_id, prompt_id, text, text_hash(text), "model", f"model-{j}", "", "{}", now)
+                )
+                ids.append(response_id)
+                response_id += 1
+            for a, b in combinations(ids, 2):
+                if pair_id - start["annotation_preferencepair"] >= pairs:
+                    break
+                pair_rows.append((pair_id, project.pk, prompt_id, split, a, b, 2, 1, 0, False, 1 / 3, 2 / 3, 1.5))
+                pair_id += 1
+        _insert(
+            connection,
+            "annotation_prompt",
+            "id, project_id, external_id, messages, is_conversation, metadata, content_hash, split, created_at",
+            prompt_rows,
+        )
+        _insert(
+            connection,
+            "annotation_response",
+            "id, prompt_id, text, text_hash, source, model_name, model_version, generation_params, created_at",
+            response_rows,
+        )
+        _insert(
+            connection,
+            "annotation_preferencepair",
+            "id, project_id, prompt_id, split, chosen_id, rejected_id, votes_chosen, votes_rejected, votes_tie, "
+            "is_tie, margin, agreement, strength",
+            pair_rows,
+        )
+        counts["prompts"] += len(prompt_rows)
+        counts["responses"] += len(response_rows)
+        counts["pairs"] += len(pair_rows)
+    return counts
+
+
+def _insert(connection, table: str, columns: str, rows: list[tuple]) -> None:
+    raw = connection.connection
+    if connection.vendor == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join("?" for _ in columns.split(","))
+        raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
+
+
+def stage_export(p: dict) -> dict:
+    """One export in this (fresh) process: rows/s and peak RSS, through the real selector and stream."""
+    harness.django_setup()
+    from annotation.export_formats import stream
+    from annotation.models import Project
+    from annotation.selectors.export import PreferenceFilters, preference_rows
+
+    project = Project.objects.get(pk=p["project"])
+    baseline_kib = _vmrss_kib()
+    counted = [0]
+
+    def counting(rows):
+        for row in rows:
+            counted[0] += 1
+            yield row
+
+    out_bytes = 0
+    digest = hashlib.sha256()
+    t = time.perf_counter()
+    cpu = time.process_time()
+    with tempfile.NamedTemporaryFile(suffix=f".{p['format']}", dir=p["tmpdir"]) as fh:
+        for chunk in stream(counting(preference_rows(project=project, filters=PreferenceFilters())), p["format"]):
+            out_bytes += len(chunk)
+            if p["format"] == "parquet":
+                fh.write(chunk)  # kept to check the file; JSONL is only counted (and hashed) in memory
+            else:
+                digest.update(chunk)
+        elapsed = time.perf_counter() - t
+        cpu = time.process_time() - cpu
+        if p["format"] == "parquet":
+            fh.flush()
+            import pyarrow.parquet as pq
+
+            file_rows = pq.ParquetFile(fh.name).metadata.num_rows
+        else:
+            file_rows = counted[0]
+    return {
+        "rows": counted[0],
+        "file_rows": file_rows,
+        "bytes": out_bytes,
+        "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "rows_per_s": round(counted[0] / elapsed),
+        "peak_rss_mib": round(_vmhwm_kib() / 1024, 1),
+        "rss_before_export_mib": round(baseline_kib / 1024, 1),
+    }
+
+
+STAGES = {"setup": stage_setup, "export": stage_export}
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------------
+
+
+def http_export(server: harness.Server, token: str, project: int, fmt: str, tmpdir: Path) -> dict:
+    worker = max(server.pids()[1:])  # the single worker
+    before = _vmrss_kib(worker)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    t = time.perf_counter()
+    conn.request(
+        "GET",
+        f"/api/v1/projects/{project}/export/preferences/?format={fmt}",
+        headers={"Authorization": f"Token {token}"},
+    )
+    resp = conn.getresponse()
+    if resp.status != 200:
+        raise RuntimeError(f"export answered {resp.status}: {resp.read()[:500]!r}")
+    rows = size = 0
+    with tempfile.NamedTemporaryFile(suffix=f".{fmt}", dir=tmpdir) as fh:
+        while chunk := resp.read(1 << 20):
+            size += len(chunk)
+            if fmt == "jsonl":
+                rows += chunk.count(b"\n")
+            else:
+                fh.write(chunk)
+        elapsed = time.perf_counter() - t
+        if fmt == "parquet":
+            fh.flush()
+            import pyarrow.parquet as pq
+
+            rows = pq.ParquetFile(fh.name).metadata.num_rows
+    conn.close()
+    return {
+        "rows": rows,
+        "bytes": size,
+        "seconds": round(elapsed, 2),
+        "rows_per_s": round(rows / elapsed),
+        "worker_peak_rss_mib": round(_vmhwm_kib(worker) / 1024, 1),
+        "worker_rss_before_mib": round(before / 1024, 1),
+        "chunked": resp.getheader("Transfer-Encoding"),
+    }
+
+
+# --- orchestration -------------------------------------------------------------------------------------------------
+
+
+def bench_backend(name: str, args) -> dict:
+    with harness.throwaway_backend(name) as backend:
+        print(f"[{name}] building {', '.join(map(str, args.sizes))} preference rows ...", file=sys.stderr)
+        setup = harness.run_stage(HERE, "setup", backend, {"sizes": args.sizes})
+        result: dict = {"backend": name, "setup": setup["timings"], "direct": {}, "http": {}}
+        from tqdm import tqdm
+
+        jobs = [(size, fmt) for size in args.sizes for fmt in args.formats]
+        for size, fmt in tqdm(jobs, desc=f"{name} export", unit="export", file=sys.stderr, leave=False):
+            payload = {"project": setup["projects"][str(size)], "format": fmt, "tmpdir": str(backend.workdir)}
+            r = harness.run_stage(HERE, "export", backend, payload)
+            if r["rows"] != size or r["file_rows"] != size:
+                raise RuntimeError(f"{name} {fmt} export of {size} rows gave {r['rows']} / {r['file_rows']}")
+            result["direct"][f"{size}/{fmt}"] = r
+        if args.http:
+            for size, fmt in tqdm(jobs, desc=f"{name} HTTP", unit="export", file=sys.stderr, leave=False):
+                with harness.gunicorn(backend, workers=1, threads=2) as server:
+                    r = http_export(server, setup["token"], setup["projects"][str(size)], fmt, backend.workdir)
+                if r["rows"] != size:
+                    raise RuntimeError(f"{name} HTTP {fmt} export of {size} rows gave {r['rows']}")
+                result["http"][f"{size}/{fmt}"] = r
+        return result
+
+
+def ratios(res: dict, key: str, field: str, sizes: list[int], formats: list[str]) -> dict:
+    small, large = min(sizes), max(sizes)
+    out = {}
+    for fmt in formats:
+        a, b = res[key].get(f"{small}/{fmt}"), res[key].get(f"{large}/{fmt}")
+        if a and b:
+            out[fmt] = round(b[field] / a[field], 3)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--formats", nargs="+", choices=["jsonl", "parquet"], default=["jsonl", "parquet"])
+    parser.add_argument("--no-http", dest="http", action="store_false", help="skip the exports through gunicorn")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
+    parser.add_argument("--stage-in", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stage-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        args.stage_out.write_text(json.dumps(STAGES[args.stage](json.loads(args.stage_in.read_text()))))
+        return
+
+    started = time.time()
+    info = harness.machine_info()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = [bench_backend(b, args) for b in backends]
+    rows, verdict = [], {}
+    for res in results:
+        for key, rss_field in (("direct", "peak_rss_mib"), ("http", "worker_peak_rss_mib")):
+            for label, r in res[key].items():
+                rows.append(
+                    [
+                        f"{res['backend']} {key}",
+                        label,
+                        r["rows_per_s"],
+                        r["seconds"],
+                        r[rss_field],
+                        round(r["bytes"] / 2**20, 1),
+                    ]
+                )
+        res["rss_ratio"] = ratios(res, "direct", "peak_rss_mib", args.sizes, args.formats)
+        res["http_rss_ratio"] = ratios(res, "http", "worker_peak_rss_mib", args.sizes, args.formats)
+        slowest = min(r["rows_per_s"] for r in res["direct"].values())
+        verdict[res["backend"]] = {
+            "rows_per_s_at_least_50k": slowest >= TARGETS["rows_per_s"],
+            "rss_ratio_at_most_1_2": all(v <= TARGETS["rss_ratio"] for v in res["rss_ratio"].values()),
+        }
+    print(harness.table(rows, ["run", "rows/format", "rows/s", "seconds", "peak RSS MiB", "output MiB"]))
+    for res in results:
+        print(
+            f"{res['backend']}: peak RSS {max(args.sizes)} ÷ {min(args.sizes)}: direct {res['rss_ratio']}, "
+            f"HTTP worker {res['http_rss_ratio']}"
+        )
+    print("targets:", json.dumps(verdict))
+    path = harness.write_results(
+        "export",
+        {
+            "args": {k: v for k, v in vars(args).items() if not k.startswith("stage")},
+            "machine": info,
+            "elapsed_s": round(time.time() - started, 1),
+            "targets": TARGETS,
+            "verdict": verdict,
+            "results": results,
+        },
+    )
+    print(f"results: {path.relative_to(harness.REPO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Harmful-content detection behind one small interface, so a better detector drops in without touching the
+pipeline: anything with ``score(texts) -> list[float]`` (0 harmless .. 1 harmful) is a detector.
+
+The default is a lexicon detector over the word list that the ``better-profanity`` package ships (900+ words and
+phrases, matched as whole lower-cased words, phrases as word sequences): its score is the share of the document's
+words that are lexicon hits divided by ``saturation`` and capped at 1, so one stray word in a long page stays low
+while a short abusive message scores high. A local Hugging Face text-classification model is the stronger option
+(``detector: classifier``); transformers is imported only then.
+"""
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Protocol, runtime_checkable
+
+from .config import HarmfulConfig
+
+_WORD = re.compile(r"[a-z0-9$@]+(?:['’][a-z]+)?")
+
+
+@runtime_checkable
+class HarmfulContentDetector(Protocol):
+    def score(self, texts: list[str]) -> list[float]: ...
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
+    words_file = resources.files("better_profanity").joinpath("profanity_wordlist.txt")
+    entries = [line.strip().lower() for line in words_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    single = frozenset(e for e in entries if " " not in e)
+    phrases = frozenset(tuple(e.split()) for e in entries if " " in e)
+    return single, phrases
+
+
+class LexiconDetector:
+    """Whole-word matches against the better-profanity word list."""
+
+    def __init__(self, saturation: float = 0.02):
+        self.saturation = saturation
+        self.words, self.phrases = _lexicon()
+        self.phrase_heads = frozenset(p[0] for p in self.phrases)
+
+    def hits(self, text: str) -> tuple[int, int]:
+        """(lexicon hits, words)."""
+        tokens = _WORD.findall(text.lower())
+        hits = sum(1 for t in tokens if t in self.words)
+        if self.phrases and not self.phrase_heads.isdisjoint(tokens):
+            for i, token in enumerate(tokens):
+                if token in self.phrase_heads:
+                    hits += sum(1 for p in self.phrases if p[0] == token and tuple(tokens[i : i + len(p)]) == p)
+        return hits, len(tokens)
+
+    def score(self, texts: list[str]) -> list[float]:
+        out = []
+        for text in texts:
+            hits, words = self.hits(text)
+            out.append(min(1.0, hits / max(words, 1) / self.saturation) if hits else 0.0)
+        return out
+
+
+class ClassifierDetector:
+    """A Hugging Face text-classification model; the score is the summed probability of the harmful labels."""
+
+    def __init__(self, model_path: str, harmful_labels: list[str], batch_size: int = 16):
+        from transformers import pipeline
+
+        self.pipe = pipeline("text-classification", model=model_path, top_k=None, device="cpu")
+        self.labels = {label.lower() for label in harmful_labels}
+        self.batch_size = batch_size
+
+    def score(self, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        results = self.pipe(list(texts), batch_size=self.batch_size, truncation=True)
+        return [
+            float(min(1.0, sum(r["score"] for r in per_text if r["label"].lower() in self.labels)))
+            for per_text in results
+        ]
+
+
+def build_detector(cfg: HarmfulConfig) -> HarmfulContentDetector:
+    if cfg.detector == "classifier":
+        return ClassifierDetector(cfg.model_path, cfg.harmful_labels, cfg.batch_size)
+    return LexiconDetector(cfg.saturation)

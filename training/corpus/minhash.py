@@ -1,0 +1,93 @@
+"""MinHash signatures of word shingles, computed with numpy but identical to datasketch's.
+
+Shingles are runs of ``k`` words of the lower-cased text with punctuation removed (datatrove's recipe), hashed to
+32 bits. The signature is datasketch's ``affine32`` scheme, value for value (a test checks it against
+``datasketch.MinHash.update_batch``): each hash is pre-mixed with the MurmurHash3 finalizer, then every
+permutation ``a * h + b (mod 2^32)`` is applied and the minimum kept. datasketch does that for the whole set at once
+in one ``(shingles x permutations)`` array; here it runs in blocks that stay in cache, and the word hashes come from
+a per-process cache, so a MB of text costs ~30 ms instead of seconds of Python-level hashing.
+"""
+
+import hashlib
+import re
+from functools import lru_cache
+
+import numpy as np
+
+_TOKEN = re.compile(r"\w+")
+_MIX = np.random.default_rng(5).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
+_BLOCK = 1024
+_WORD_CACHE: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 2_000_000
+
+
+def _word_hash(word: str) -> int:
+    value = _WORD_CACHE.get(word)
+    if value is None:
+        if len(_WORD_CACHE) >= _WORD_CACHE_LIMIT:
+            _WORD_CACHE.clear()
+        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        _WORD_CACHE[word] = value
+    return value
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def shingles(text: str, size: int) -> np.ndarray:
+    """Sorted unique 32-bit hashes of the document's ``size``-word shingles (one shingle if it is shorter)."""
+    words = _TOKEN.findall(text.lower())
+    if not words:
+        return np.empty(0, dtype=np.uint32)
+    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    n = min(size, len(hashes))
+    m = len(hashes) - n + 1
+    combined = hashes[:m] * _MIX[0]
+    for k in range(1, n):
+        combined += hashes[k : k + m] * _MIX[k % len(_MIX)]
+    combined = _fmix64(combined + np.uint64(n))
+    return np.unique((combined >> np.uint64(32)).astype(np.uint32))
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's own ``affine32`` permutation parameters ``(a, b)``."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def signature(shingle_hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """The MinHash signature (uint32, length ``num_perm``); all ``2^32 - 1`` for an empty set, like datasketch."""
+    a, b = permutations(num_perm, seed)
+    out = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+    if len(shingle_hashes) == 0:
+        return out
+    mixed = _fmix32(shingle_hashes.astype(np.uint32))
+    for start in range(0, len(mixed), _BLOCK):
+        block = mixed[start : start + _BLOCK, None] * a
+        block += b
+        np.minimum(out, block.min(axis=0), out=out)
+    return out
+
+
+def jaccard(x: np.ndarray, y: np.ndarray) -> float:
+    """Exact Jaccard similarity of two sorted unique hash arrays."""
+    if len(x) == 0 and len(y) == 0:
+        return 1.0
+    inter = len(np.intersect1d(x, y, assume_unique=True))
+    return inter / (len(x) + len(y) - inter)

@@ -1,0 +1,121 @@
+"""Parquet on disk: the work shards a run commits one by one, and the final dataset they are regrouped into.
+
+Each committed shard is a folder written under a temporary name and renamed into place, so a crash leaves either
+the whole shard or none of it. The final dataset regroups the rows by split into files of at most
+``output_shard_documents`` rows, in document order: its bytes depend only on the documents, not on how the work
+was cut or interrupted, which is what makes a resumed run's output identical to an uninterrupted one.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .splits import SPLITS
+
+FORMAT = "plumbline.dataset/1"
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("source", pa.string()),
+        ("split", pa.string()),
+        ("difficulty", pa.float64()),
+        ("flags", pa.list_(pa.string())),
+        ("n_chars", pa.int64()),
+    ]
+)
+_ROW_GROUP = 10_000
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd", row_group_size=_ROW_GROUP)
+
+
+def rows_table(columns: dict[str, list]) -> pa.Table:
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
+def atomic_write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def shard_dir(work: Path, index: int) -> Path:
+    return work / "shards" / f"{index:05d}"
+
+
+def commit_shard(work: Path, index: int, write) -> Path:
+    """Call ``write(tmp_folder)`` and move the folder into place in one rename."""
+    final = shard_dir(work, index)
+    tmp = final.with_name(f".tmp-{final.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def file_sha256(path: Path, digest=None):
+    digest = digest or hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest
+
+
+def build_dataset(work: Path, shards: int, target: Path, rows_per_file: int) -> dict:
+    """Regroup the work shards into ``target`` (created fresh); the manifest's ``splits`` and the shard order."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    splits: dict[str, dict] = {}
+    for split in SPLITS:
+        files, documents, size = [], 0, 0
+        buffer: list[pa.Table] = []
+        buffered = 0
+
+        def flush(buffer: list[pa.Table], files: list[str]) -> None:
+            name = f"{split}-{len(files):05d}.parquet"
+            write_table(pa.concat_tables(buffer).combine_chunks(), tmp / name)
+            files.append(name)
+
+        for index in range(shards):
+            table = pq.read_table(shard_dir(work, index) / "rows.parquet")
+            table = table.filter(pa.compute.equal(table["split"], split))
+            offset = 0
+            while offset < table.num_rows:
+                take = min(rows_per_file - buffered, table.num_rows - offset)
+                part = table.slice(offset, take)
+                buffer.append(part)
+                buffered += take
+                offset += take
+                documents += take
+                size += sum(len(t.encode("utf-8")) for t in part["text"].to_pylist())
+                if buffered == rows_per_file:
+                    flush(buffer, files)
+                    buffer, buffered = [], 0
+        if buffer:
+            flush(buffer, files)
+        splits[split] = {"shards": files, "documents": documents, "bytes": size}
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    return splits
+
+
+def dataset_sha256(target: Path, splits: dict) -> str:
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for name in splits[split]["shards"]:
+            file_sha256(target / name, digest)
+    return digest.hexdigest()
