@@ -241,13 +241,17 @@ def run_client(
         "replay_share": args.replay_share,
         "max_judgments_each": 10**9,
         "label": f"{backend.name} {label}",
-        "cpu_groups": {"server": server.pids(), "postgres": harness.postgres_pids()},
+        "server_pids": server.pids(),
+        "pg_database": backend.pg_database,
     }
+    quiet = harness.wait_for_quiet(args.wait_quiet) if args.wait_quiet else None
     cfg_path = backend.workdir / f"client-{label}.json"
     out_path = backend.workdir / f"client-{label}.out.json"
     cfg_path.write_text(json.dumps(cfg))
     subprocess.run([harness.PYTHON, str(CLIENT), str(cfg_path), str(out_path)], check=True, env=backend.env)
-    return json.loads(out_path.read_text())
+    result = json.loads(out_path.read_text())
+    result["quiet"] = quiet
+    return result
 
 
 def verify(backend: harness.Backend, project: int, overlap: int, result: dict, ledger: dict) -> dict:
@@ -390,8 +394,8 @@ def report(results: list[dict]) -> str:
                     r["errors"],
                     r["verify"]["double_served"],
                     "yes" if r["verify"]["ok"] else "NO",
-                    f"{cpu.get('client_cpu_s')}/{cpu.get('server_cpu_s')}/{cpu.get('postgres_cpu_s')}/"
-                    f"{cpu.get('machine_cpu_s')}",
+                    f"{cpu.get('client_cpu_s')}/{cpu.get('server_cpu_s')}/{cpu.get('postgres_cpu_s', '-')}/"
+                    f"{cpu.get('others_cpu_s')}",
                 ]
             )
     out = [
@@ -406,7 +410,7 @@ def report(results: list[dict]) -> str:
                 "errors",
                 "double-served",
                 "verified",
-                "cpu s client/gunicorn/pg/machine",
+                "cpu s client/gunicorn/pg/others",
             ],
         )
     ]
@@ -512,6 +516,13 @@ def main() -> None:
     parser.add_argument("--ratio-large", type=int, default=100_000)
     parser.add_argument("--ratio-duration", type=float, default=8)
     parser.add_argument("--probe-iterations", type=int, default=400)
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each measurement wait up to SECONDS for the rest of the machine to go idle",
+    )
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--stage-in", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--stage-out", type=Path, help=argparse.SUPPRESS)

@@ -213,12 +213,14 @@ def processes_named(fragment: str) -> list[int]:
     return out
 
 
-def postgres_pids() -> list[int]:
+def postgres_pids(database: str) -> list[int]:
+    """The PostgreSQL backends serving ``database`` (their process title names it)."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if title.startswith("postgres:") and f" {database} " in title:
                     out.append(int(entry.name))
     return out
 
@@ -228,6 +230,23 @@ def machine_cpu_seconds() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
+
+
+def wait_for_quiet(max_wait_s: float, *, busy_cores: float = 0.3, sample_s: float = 2.0) -> dict:
+    """Wait (at most ``max_wait_s``) until the rest of the machine uses under ``busy_cores`` cores.
+
+    Other agents share this machine; a measurement taken while their test suites run measures them too. Returns
+    how long it waited and the last sample, which goes into the results so a noisy run is visibly noisy.
+    """
+    deadline = time.monotonic() + max_wait_s
+    waited = 0.0
+    while True:
+        before = machine_cpu_seconds()
+        time.sleep(sample_s)
+        busy = (machine_cpu_seconds() - before) / sample_s
+        waited += sample_s
+        if busy < busy_cores or time.monotonic() >= deadline:
+            return {"waited_s": round(waited, 1), "busy_cores_before_start": round(busy, 2)}
 
 
 class CpuMeter:
@@ -246,6 +265,9 @@ class CpuMeter:
             used = sum(max(0.0, proc_cpu_seconds(pid) - self.start[name].get(pid, 0.0)) for pid in pids)
             out[f"{name}_cpu_s"] = round(used, 2)
         out["machine_cpu_s"] = round(machine_cpu_seconds() - self.machine_start, 2)
+        ours = sum(v for k, v in out.items() if k.endswith("_cpu_s") and k != "machine_cpu_s")
+        # Everything else that ran meanwhile: other agents' tests on this shared machine, the kernel, ...
+        out["others_cpu_s"] = round(max(0.0, out["machine_cpu_s"] - ours), 2)
         return out
 
 

@@ -306,7 +306,10 @@ def run(cfg: dict) -> dict:
     meter_box: dict = {}
 
     def start_meter() -> None:
-        meter_box["meter"] = harness.CpuMeter(cfg.get("cpu_groups", {}))
+        groups = {"server": cfg["server_pids"]}
+        if cfg.get("pg_database"):  # backends are opened during warm-up, so they are looked up now
+            groups["postgres"] = harness.postgres_pids(cfg["pg_database"])
+        meter_box["meter"] = harness.CpuMeter(groups)
         meter_box["client"] = resource.getrusage(resource.RUSAGE_SELF)
 
     stop_progress = threading.Event()
@@ -348,6 +351,7 @@ def run(cfg: dict) -> dict:
     if "client" in end_box:
         before, after = meter_box["client"], end_box["client"]
         cpu["client_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
+        cpu["others_cpu_s"] = round(max(0.0, cpu["others_cpu_s"] - cpu["client_cpu_s"]), 2)
     return summarize(cfg, records, cpu)
 
 

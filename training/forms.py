@@ -122,9 +122,14 @@ class JobPlacementForm(forms.Form):
     )
     gpus = forms.IntegerField(required=False, min_value=0, help_text="GPUs per host (gpu queue).")
     hosts = forms.IntegerField(required=False, min_value=1, help_text="Hosts for multi-node runs.")
+    processes = forms.IntegerField(
+        required=False, min_value=1, help_text="Processes per host (torchrun), for kinds that run distributed."
+    )
+
+    RESOURCE_KEYS = ("gpus", "hosts", "processes")
 
     def resources(self) -> dict[str, int]:
-        return {key: self.cleaned_data[key] for key in ("gpus", "hosts") if self.cleaned_data.get(key) is not None}
+        return {key: self.cleaned_data[key] for key in self.RESOURCE_KEYS if self.cleaned_data.get(key) is not None}
 
 
 def top_level_field(path: str | None) -> str | None:

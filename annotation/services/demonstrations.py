@@ -46,7 +46,7 @@ def _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempot
     if existing is not None:
         return existing, False
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))  # the lease only: never serialize the whole project
         .select_related("task__project")
         .filter(task_id=task_id, annotator=annotator)
         .first()

@@ -130,8 +130,10 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
     existing = _replay(annotator, idempotency_key, task_id)
     if existing is not None:
         return existing, False
+    # Lock the lease and the prompt, not the project: submits to other prompts run in parallel, while the consensus
+    # rebuild below (which deletes and re-inserts the prompt's pairs) is serialized per prompt and sees every vote.
     assignment = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self", "task__prompt"))
         .select_related("task__project", "task__prompt")
         .filter(task_id=task_id, annotator=annotator)
         .first()

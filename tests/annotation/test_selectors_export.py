@@ -194,6 +194,7 @@ def test_sft_filters(demos):
         SftFilters(style="sharegpt")
 
 
+@pytest.mark.train
 def test_trl_recognizes_every_style(judged, demos):
     """TRL's own predicate decides whether a trainer applies the chat template; importing trl costs seconds, so
     every shape is checked in this one test."""

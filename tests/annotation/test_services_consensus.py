@@ -204,4 +204,4 @@ def test_concurrent_judgments_on_overlapping_tasks_of_one_prompt_both_count():
     lo, hi = sorted(shared)
     pair = PreferencePair.objects.get(project=project, chosen_id=lo, rejected_id=hi)
     assert pair.votes_chosen == 2
-    assert PreferencePair.objects.filter(project=project).count() == 6
+    assert PreferencePair.objects.filter(project=project).count() == 5

@@ -1,9 +1,12 @@
 """judgment_submit: ranking/choice/criteria/flag validation, idempotency, and who may submit."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 
 from annotation.models import Assignment, Judgment, PreferencePair, Task
-from annotation.services import judgment_submit, task_assign_next
+from annotation.services import demonstration_submit, judgment_submit, task_assign_next
 from annotation.services.judgments import normalize_ranking
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
@@ -337,3 +340,52 @@ def test_gold_judgments_are_marked_and_leave_consensus_alone():
     judgment, _ = judgment_submit(task_id=lease.task_id, annotator=alice, ranking=lease.task.response_ids)
     assert judgment.is_gold
     assert not PreferencePair.objects.filter(project=project).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submits_to_other_prompts_do_not_wait_for_an_open_submit():
+    """Submits lock the lease and its prompt, never the whole project: while one annotator's submit transaction is
+    still open, judgments and demonstrations on other prompts go through."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serializes every writer")
+    project, (alice, bob) = seeded_project(n=3, annotators=2, task_kinds=["comparison", "demonstration"])
+    lease_a = task_assign_next(project=project, annotator=alice, kind="comparison")
+    lease_b = task_assign_next(project=project, annotator=bob, kind="comparison")
+    demo_b = task_assign_next(project=project, annotator=bob, kind="demonstration")
+    assert lease_a.task.prompt_id != lease_b.task.prompt_id
+    holding, release, others_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def alice_holds() -> None:
+        try:
+            with transaction.atomic():
+                judgment_submit(task_id=lease_a.task_id, annotator=alice, ranking=lease_a.task.response_ids)
+                holding.set()
+                release.wait(15)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            holding.set()
+            connection.close()
+
+    def bob_submits() -> None:
+        try:
+            holding.wait(10)
+            judgment_submit(task_id=lease_b.task_id, annotator=bob, ranking=lease_b.task.response_ids)
+            demonstration_submit(task_id=demo_b.task_id, annotator=bob, text="meanwhile")
+            others_done.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=alice_holds), threading.Thread(target=bob_submits)]
+    for thread in threads:
+        thread.start()
+    finished_while_held = others_done.wait(8)
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    assert finished_while_held, "bob's submits waited for alice's transaction"
+    assert Judgment.objects.filter(task__project=project).count() == 2

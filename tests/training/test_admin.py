@@ -100,7 +100,10 @@ def test_rich_form_shapes(staff):
     html = _html(staff.get(ADD, {"kind": "test_rich"}))
     assert '<option value="&quot;fast&quot;" selected>fast</option>' in _row(html, "mode")
     assert 'value="0.5"' in _row(html, "ratio") and 'value="hello"' in _row(html, "label")
-    assert 'name="config-limit"' in _row(html, "limit") and "value=" not in _row(html, "limit").split("<input")[1].split(">")[0]
+    assert (
+        'name="config-limit"' in _row(html, "limit")
+        and "value=" not in _row(html, "limit").split("<input")[1].split(">")[0]
+    )
     assert 'type="checkbox" name="config-enabled"' in _row(html, "enabled") and "checked" in _row(html, "enabled")
     items = _row(html, "items")
     assert "<textarea" in items and "&quot;x&quot;: 1" in items and "nested items" in items
@@ -148,7 +151,13 @@ def test_real_preset_prefill(staff):
 
 
 def test_launch_creates_the_job_and_goes_to_its_page(staff, engineer):
-    resp = _post(staff, "test_steps", {"steps": "4", "seconds_per_step": "0", "fail_at_step": "-1", "checkpoint_every": "2"}, name="from admin", queue="default")
+    resp = _post(
+        staff,
+        "test_steps",
+        {"steps": "4", "seconds_per_step": "0", "fail_at_step": "-1", "checkpoint_every": "2"},
+        name="from admin",
+        queue="default",
+    )
     job = Job.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("training:job-detail", args=[job.pk])
     assert job.config == {"steps": 4, "seconds_per_step": 0.0, "fail_at_step": -1, "checkpoint_every": 2}
@@ -159,7 +168,9 @@ def test_launch_creates_the_job_and_goes_to_its_page(staff, engineer):
 
 
 def test_invalid_field_is_shown_inline_and_nothing_is_created(staff):
-    resp = _post(staff, "test_steps", {"steps": "0", "seconds_per_step": "0", "fail_at_step": "-1", "checkpoint_every": "1"})
+    resp = _post(
+        staff, "test_steps", {"steps": "0", "seconds_per_step": "0", "fail_at_step": "-1", "checkpoint_every": "1"}
+    )
     html = _html(resp)
     row = _row(html, "steps")
     assert "errors" in row.split(">")[0] and "must be at least 1" in row
@@ -184,7 +195,10 @@ def test_nested_and_json_errors_attach_to_their_field(staff):
     html = _html(_post(staff, "test_rich", {**base, "items": "[]", "source": "latest"}, queue="gpu"))
     assert "There is no dataset yet" in _row(html, "source")
     html = _html(_post(staff, "test_rich", {**base, "items": "[]"}, queue="gpu", gpus="-2"))
-    assert "greater than or equal to 0" in html
+    assert "greater than or equal to 0" in _row(html, "gpus")
+    # The service's own placement rules come back inline too (this kind runs in one process).
+    html = _html(_post(staff, "test_rich", {**base, "items": "[]"}, queue="gpu", hosts="2"))
+    assert "cannot use several processes or hosts" in html.split('id="placement-errors"')[1]
     assert not Job.objects.exists()
 
 
@@ -199,8 +213,8 @@ def test_rich_config_round_trips(staff, settings):
         "weights": '{"b": 2}',
         "source": "latest",
     }  # "enabled" unchecked: absent from the POST
-    resp = _post(staff, "test_rich", config, queue="gpu", gpus="2", hosts="1")
-    assert resp.status_code == 302, resp.content.decode()[:2000]
+    resp = _post(staff, "test_rich", config, queue="gpu", gpus="1", hosts="1")
+    assert resp.status_code == 302, [line for line in resp.content.decode().splitlines() if "error" in line]
     job = Job.objects.get()
     assert job.config == {
         "mode": "slow",
@@ -212,14 +226,14 @@ def test_rich_config_round_trips(staff, settings):
         "weights": {"b": 2.0},
         "source": str(dataset.pk),
     }
-    assert job.queue == "gpu" and job.resources == {"gpus": 2, "hosts": 1}
+    assert job.queue == "gpu" and job.resources == {"gpus": 1, "hosts": 1}
     assert list(job.inputs.all()) == [dataset]
 
 
 def test_clone_with_changes(staff):
     source = job_launch(kind="test_steps", config={"steps": 7}, name="original", queue="default")
     html = _html(staff.get(ADD, {"clone": source.pk}))
-    assert 'name="config-steps" value="7"' in html and 'name="clone" value="%d"' % source.pk in html
+    assert 'name="config-steps" value="7"' in html and f'name="clone" value="{source.pk}"' in html
     assert 'value="original"' in html and '<option value="default" selected>' in html
     resp = staff.post(ADD, {"clone": source.pk, "kind": "test_steps", "job-queue": "cpu", "config-steps": "8"})
     assert resp.status_code == 302

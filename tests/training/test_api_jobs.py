@@ -76,9 +76,13 @@ def test_unknown_kind_and_bad_placement_are_400(staff_client):
 def test_prepare_corpus_minimal_and_nested_error(staff_client):
     if not _kind_available("prepare_corpus"):
         pytest.skip("the prepare_corpus runner is not importable yet")
-    resp = staff_client.post(JOBS, {"kind": "prepare_corpus", "config": {"sources": [{"type": "pydocs"}]}}, format="json")
+    resp = staff_client.post(
+        JOBS, {"kind": "prepare_corpus", "config": {"sources": [{"type": "pydocs"}]}}, format="json"
+    )
     assert resp.status_code == 201, resp.json()
-    resp = staff_client.post(JOBS, {"kind": "prepare_corpus", "config": {"sources": [{"type": "files"}]}}, format="json")
+    resp = staff_client.post(
+        JOBS, {"kind": "prepare_corpus", "config": {"sources": [{"type": "files"}]}}, format="json"
+    )
     assert resp.status_code == 400
     assert resp.json()["field"] == "sources[0].path"
 

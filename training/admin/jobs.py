@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from webapp.api_errors import ApiError
 
@@ -66,7 +67,7 @@ def artifact_links(artifacts) -> str:
     rows = [
         (reverse("training:artifact-detail", args=[a.pk]), f"#{a.pk} {a.kind}", a.name or a.path) for a in artifacts
     ]
-    return format_html_join(format_html("<br>"), '<a href="{}">{}</a> {}', rows) or "—"
+    return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a> {}', rows) or "—"
 
 
 @admin.register(Job)

@@ -6,6 +6,7 @@ API and the CLI use, so the admin cannot create a job the API would refuse. A co
 created, because the service validates before it writes.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -76,7 +77,8 @@ def _attach_error(exc: ApiError, config_form: ConfigForm, placement: JobPlacemen
     elif code == "invalid_queue":
         placement.add_error("queue", detail)
     elif code == "invalid_resources":
-        placement.add_error("hosts" if "hosts" in detail else "gpus", detail)
+        named = re.search(r"resources\.(\w+)", detail)
+        placement.add_error(named.group(1) if named and named.group(1) in placement.fields else None, detail)
     else:
         config_form.add_error(None, detail)
 
@@ -149,7 +151,8 @@ def launch_view(model_admin, request: HttpRequest) -> HttpResponse:
 def _placement_initial(source: Job | None, queue: str) -> dict[str, Any]:
     if source is None:
         return {"queue": queue}
-    return {"queue": source.queue, "name": source.name, **{k: source.resources.get(k) for k in ("gpus", "hosts")}}
+    resources = {k: source.resources.get(k) for k in JobPlacementForm.RESOURCE_KEYS}
+    return {"queue": source.queue, "name": source.name, **resources}
 
 
 def _launch(request, kind: str, source: Job | None, config_form: ConfigForm, placement: JobPlacementForm) -> Job:

@@ -13,7 +13,7 @@ import re
 from .config import C4Config
 
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.I)
-_TERMINAL = (".", "!", "?", '"', "”", "'", "’")
+_TERMINAL = (".", "!", "?", '"', "'", "\u201d", "\u2019")  # closing double and single quotation marks
 _POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 

@@ -90,7 +90,7 @@ class NearDupIndex:
             offsets.append(self.size)
             self.size += len(data)
         self.pending.clear()
-        return np.asarray(keys, dtype=np.int64), np.asarray(offsets + [self.size], dtype=np.int64)
+        return np.asarray(keys, dtype=np.int64), np.asarray([*offsets, self.size], dtype=np.int64)
 
     def restore(self, keys: np.ndarray, signatures: np.ndarray, offsets: np.ndarray) -> None:
         """Re-enter a finished shard's kept documents after a restart, in their original order."""

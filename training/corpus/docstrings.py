@@ -12,6 +12,7 @@ import bisect
 import inspect
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 # String literals written "unrolled" (runs of ordinary characters, then one escape or lone quote) so the regex
 # engine loops in C instead of alternating per character.
@@ -106,10 +107,16 @@ def _closed(source: str, spans: _Spans, width: int, start: int, end: int) -> boo
         pos = inside
 
 
-def _headers(source: str, spans: _Spans) -> list[tuple[int, int, str, int]]:
-    """``(start, name end, name, indent width)`` of the def/class headers that start a line of code."""
+class Docstring(NamedTuple):
+    qualname: str  # "" for the module's own docstring
+    kind: str  # module, class, def
+    text: str  # cleaned like inspect.cleandoc
+
+
+def _headers(source: str, spans: _Spans) -> list[tuple[int, int, str, int, str]]:
+    """``(start, name end, name, indent width, kind)`` of the def/class headers that start a line of code."""
     found = []
-    for pattern in (_DEF, _CLASS):
+    for kind, pattern in (("def", _DEF), ("class", _CLASS)):
         for match in pattern.finditer(source):
             start = match.start()
             line_start = source.rfind("\n", 0, start) + 1
@@ -117,20 +124,20 @@ def _headers(source: str, spans: _Spans) -> list[tuple[int, int, str, int]]:
             if _LINE_HEAD.match(head) is None or spans.covers(start):
                 continue
             indent = len(head) - len(head.lstrip(" \t"))
-            found.append((start, match.end(), match.group(1), len(head[:indent].expandtabs(8))))
+            found.append((start, match.end(), match.group(1), len(head[:indent].expandtabs(8)), kind))
     found.sort()
     return found
 
 
-def extract_docstrings(source: str) -> list[tuple[str, str]]:
-    """``[(qualified name, cleaned docstring)]`` in source order; the module's own docstring has the name ``""``."""
-    out: list[tuple[str, str]] = []
+def extract_docstrings(source: str) -> list[Docstring]:
+    """The module's, classes' and functions' docstrings in source order."""
+    out: list[Docstring] = []
     module_doc = _docstring_at(source, 0)
     if module_doc and module_doc.strip():
-        out.append(("", inspect.cleandoc(module_doc)))
+        out.append(Docstring("", "module", inspect.cleandoc(module_doc)))
     spans = _Spans(source)
     stack: list[list] = []  # [indent width, name, position checked up to] of the enclosing blocks
-    for start, name_end, name, indent in _headers(source, spans):
+    for start, name_end, name, indent, kind in _headers(source, spans):
         while stack and stack[-1][0] >= indent:
             stack.pop()
         while stack and _closed(source, spans, stack[-1][0], stack[-1][2], start):
@@ -144,13 +151,21 @@ def extract_docstrings(source: str) -> list[tuple[str, str]]:
             continue
         doc = _docstring_at(source, colon)
         if doc and doc.strip():
-            out.append((qualname, inspect.cleandoc(doc)))
+            out.append(Docstring(qualname, kind, inspect.cleandoc(doc)))
     return out
 
 
 def module_document(module: str, source: str) -> str:
-    """A module's docstrings as one markdown-like document: ``# module`` then one ``## qualname`` section each."""
-    parts = [f"# {module}"]
-    for qualname, doc in extract_docstrings(source):
-        parts.append(doc if not qualname else f"## {module}.{qualname}\n\n{doc}")
-    return "\n\n".join(parts) if len(parts) > 1 else ""
+    """A module's docstrings as one document: a heading line per docstring (``module json.decoder``, ``class
+    json.decoder.JSONDecoder``, ``json.decoder.JSONDecoder.decode()``) followed by its text. Headings avoid ``#``,
+    which Gopher's symbol-to-word rule would count against the document."""
+    parts = []
+    for doc in extract_docstrings(source):
+        if doc.kind == "module":
+            heading = f"module {module}"
+        elif doc.kind == "class":
+            heading = f"class {module}.{doc.qualname}"
+        else:
+            heading = f"{module}.{doc.qualname}()"
+        parts.append(f"{heading}\n\n{doc.text}")
+    return "\n\n".join(parts)

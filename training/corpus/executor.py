@@ -1,9 +1,9 @@
 """Where shard work runs: a pool of worker processes, or the calling process when one worker is asked for.
 
-``ordered_map`` takes an iterable of argument tuples. Results always come back in submission order and at most ``window`` tasks are in flight, so a corpus larger
-than memory streams through (``Pool.imap`` would read the whole input ahead) and the output never depends on which
-worker finished first. Workers are spawned, not forked: the parent may be a Celery worker with threads and open
-database connections, which a fork would copy mid-flight.
+``ordered_map`` takes an iterable of argument tuples. Results always come back in submission order and at most
+``window`` tasks are in flight, so a corpus larger than memory streams through (``Pool.imap`` would read the whole
+input ahead) and the output never depends on which worker finished first. Workers are spawned, not forked: the
+parent may be a Celery worker with threads and open database connections, which a fork would copy mid-flight.
 """
 
 import multiprocessing

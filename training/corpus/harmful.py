@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from .config import HarmfulConfig
 
-_WORD = re.compile(r"[a-z0-9$@]+(?:['’][a-z]+)?")
+_WORD = re.compile(r"[a-z0-9$@]+(?:['\u2019][a-z]+)?")
 
 
 @runtime_checkable

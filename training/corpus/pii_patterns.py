@@ -15,7 +15,7 @@ TOP_LEVEL_DOMAINS = frozenset(
     """com org net edu gov mil int info biz name pro aero coop museum mobi asia jobs travel tel cat post xxx
     dev app io ai cloud online site tech store shop blog email mail live news media space website xyz top club
     design agency company solutions digital network systems software services studio codes consulting expert
-    group global world today life work academy center link team page one social""".split()
+    group global world today life work academy center link team page one social""".split()  # noqa: SIM905
 )
 
 IPV4 = re.compile(rf"(?<![\w.]){_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?![\w]|\.\d)")

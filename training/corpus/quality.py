@@ -15,7 +15,8 @@ from .config import GopherQualityConfig
 
 _PUNCT_TOKEN = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")
 _ALPHA_TOKEN = re.compile(r"(?<!\S)\S*?[^\W\d_]\S*")  # one match per token that holds a letter
-_BULLETS = ("-", "*", "•", "‣", "⁃", "◦", "▪", "▫", "●", "○", "■", "□", "–", "—", "➢", "➤", "→")
+# hyphen, asterisk, and the Unicode bullets, dashes and arrows that lists use
+_BULLETS = ("-", "*", *"\u2022\u2023\u2043\u25e6\u25aa\u25ab\u25cf\u25cb\u25a0\u25a1\u2013\u2014\u27a2\u27a4\u2192")
 _ELLIPSES = ("...", "…")
 _STRIP = "\"'()[]{}<>.,;:!?`*_-"
 

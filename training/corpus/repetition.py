@@ -3,8 +3,9 @@
 Lines and paragraphs: the share of them that repeat an earlier one, and the share of characters in those repeats.
 n-grams (of whitespace-separated words, characters counted without whitespace): for n = 2..4 the share of
 characters in the most frequent n-gram (ties go to the one seen first); for n = 5..10 the share of characters
-covered by any n-gram that occurs more than once, each character counted once even where n-grams overlap. The
-paper's wording ("characters contained within all duplicate n-grams") counts every occurrence, the first included.
+covered by repeated occurrences of n-grams, each character counted once even where n-grams overlap. As for lines
+and paragraphs, the first occurrence is the original and only the later ones count as duplicates (as datatrove
+reads the paper's "characters contained within all duplicate n-grams").
 
 Words become ids through a per-document vocabulary and n-grams become 64-bit polynomial hashes of those ids, so a
 document of 150k words costs a few sorts instead of millions of Python tuples.
@@ -61,8 +62,8 @@ def duplicate_ngram_fraction(ids: np.ndarray, lengths: np.ndarray, n: int, total
     if len(ids) < n or total == 0:
         return 0.0
     hashes = ngram_hashes(ids, n)
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    starts = np.flatnonzero(counts[inverse] > 1)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    starts = np.flatnonzero(first[inverse] != np.arange(len(hashes)))  # occurrences after an n-gram's first
     if len(starts) == 0:
         return 0.0
     size = len(ids) + 1

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .splits import SPLITS
@@ -73,25 +74,22 @@ def file_sha256(path: Path, digest=None):
     return digest
 
 
-def build_dataset(work: Path, shards: int, target: Path, rows_per_file: int) -> dict:
-    """Regroup the work shards into ``target`` (created fresh); the manifest's ``splits`` and the shard order."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+def build_dataset(work: Path, shards: int, tmp: Path, rows_per_file: int) -> dict:
+    """Regroup the work shards into the empty folder ``tmp``; the manifest's ``splits`` (files in order)."""
     splits: dict[str, dict] = {}
     for split in SPLITS:
         files, documents, size = [], 0, 0
         buffer: list[pa.Table] = []
         buffered = 0
 
-        def flush(buffer: list[pa.Table], files: list[str]) -> None:
+        def flush(buffer: list[pa.Table], files: list[str], split: str = split) -> None:
             name = f"{split}-{len(files):05d}.parquet"
             write_table(pa.concat_tables(buffer).combine_chunks(), tmp / name)
             files.append(name)
 
         for index in range(shards):
             table = pq.read_table(shard_dir(work, index) / "rows.parquet")
-            table = table.filter(pa.compute.equal(table["split"], split))
+            table = table.filter(pc.equal(table["split"], split))
             offset = 0
             while offset < table.num_rows:
                 take = min(rows_per_file - buffered, table.num_rows - offset)
@@ -100,16 +98,13 @@ def build_dataset(work: Path, shards: int, target: Path, rows_per_file: int) -> 
                 buffered += take
                 offset += take
                 documents += take
-                size += sum(len(t.encode("utf-8")) for t in part["text"].to_pylist())
+                size += pc.sum(pc.binary_length(part["text"])).as_py() or 0
                 if buffered == rows_per_file:
                     flush(buffer, files)
                     buffer, buffered = [], 0
         if buffer:
             flush(buffer, files)
         splits[split] = {"shards": files, "documents": documents, "bytes": size}
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
     return splits
 
 

@@ -26,8 +26,18 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save(folder: Path, *, model, optimizer, scheduler, scaler, trainer: dict[str, Any], config: dict) -> None:
-    weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+def save(
+    folder: Path,
+    *,
+    model_state: dict[str, torch.Tensor],
+    optimizer_state: dict,
+    scheduler,
+    scaler,
+    trainer: dict[str, Any],
+    config: dict,
+) -> None:
+    """Write a checkpoint from full (gathered) state dicts; only the main process calls this."""
+    weights = {k: v.detach().contiguous().cpu() for k, v in model_state.items()}
     # Tied weights share storage: safetensors stores each tensor once, keyed by the first name.
     seen, unique = {}, {}
     for name, tensor in weights.items():
@@ -39,7 +49,7 @@ def save(folder: Path, *, model, optimizer, scheduler, scaler, trainer: dict[str
     (folder / "tied.json").write_text(json.dumps({n: seen[(t.data_ptr(), tuple(t.shape))] for n, t in weights.items()}))
     torch.save(
         {
-            "optimizer": optimizer.state_dict(),
+            "optimizer": optimizer_state,
             "scheduler": scheduler.state_dict(),
             "scaler": scaler.state_dict(),
             "rng": rng_state(),
@@ -50,13 +60,35 @@ def save(folder: Path, *, model, optimizer, scheduler, scaler, trainer: dict[str
     (folder / "config.json").write_text(json.dumps(config, indent=2))
 
 
-def load(folder: Path, *, model, optimizer, scheduler, scaler) -> dict[str, Any]:
+def load(folder: Path, *, model, optimizer, scheduler, scaler, sharded: bool = False) -> dict[str, Any]:
+    """Restore everything; ``sharded`` models (FSDP2) take the full state dicts through the DCP helpers."""
     unique = load_file(str(folder / "model.safetensors"))
     tied = json.loads((folder / "tied.json").read_text())
-    model.load_state_dict({name: unique[source] for name, source in tied.items()})
+    model_state = {name: unique[source] for name, source in tied.items()}
     state = torch.load(folder / "trainer_state.pt", weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
+    if sharded:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+        set_state_dict(
+            model,
+            optimizer,
+            model_state_dict=model_state,
+            optim_state_dict=state["optimizer"],
+            options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False),
+        )
+    else:
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     scaler.load_state_dict(state["scaler"])
     set_rng_state(state["rng"])
     return state["trainer"]
+
+
+def full_state(model, optimizer, *, sharded: bool) -> tuple[dict, dict]:
+    """Model and optimizer state dicts as full tensors on CPU (a collective call under FSDP: every rank calls it)."""
+    if sharded:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+        return get_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    return model.state_dict(), optimizer.state_dict()

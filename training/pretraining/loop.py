@@ -58,7 +58,11 @@ class Pretrainer:
         if config.activation_checkpointing:
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.n_params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
+        self.flops_per_token = training_flops_per_token(self.model, config.seq_len)
         self.precision = choose_precision(config.precision, self.device)
+        self.sharded = env.enabled and config.distributed == "fsdp"
+        # Wrap before building the optimizer: FSDP2 replaces parameters with sharded ones in place.
+        self.train_model = self._wrap(self.model)
         self.optimizer = build_optimizer(self.model, config, self.device)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_multiplier(s, config))
         self.scaler = grad_scaler(self.precision, self.device)
@@ -78,11 +82,14 @@ class Pretrainer:
         latest = self.store.latest()
         if latest is not None:
             self.state = checkpoint.load(
-                latest[1], model=self.model, optimizer=self.optimizer, scheduler=self.scheduler, scaler=self.scaler
+                latest[1],
+                model=self.model,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                scaler=self.scaler,
+                sharded=self.sharded,
             )
             self._log(f"resumed from checkpoint at step {self.state['step']}")
-        self.train_model = self._wrap(self.model)
-        self.flops_per_token = training_flops_per_token(self.model, config.seq_len)
         self.peak, self.peak_source = peak_flops(self.device.type, self.precision)
         self._val_bytes: int | None = None
 
@@ -266,13 +273,14 @@ class Pretrainer:
         return result
 
     def _checkpoint(self) -> None:
+        model_state, optimizer_state = checkpoint.full_state(self.model, self.optimizer, sharded=self.sharded)
         if self.env.is_main:
             protect = {self.state["best_step"]} if self.state["best_step"] is not None else set()
             with self.store.write(self.state["step"], protect=protect) as folder:
                 checkpoint.save(
                     folder,
-                    model=self.model,
-                    optimizer=self.optimizer,
+                    model_state=model_state,
+                    optimizer_state=optimizer_state,
                     scheduler=self.scheduler,
                     scaler=self.scaler,
                     trainer=dict(self.state),
@@ -283,6 +291,9 @@ class Pretrainer:
     def _finish(self, last: dict[str, float], final_eval: dict[str, float]) -> RunResult:
         out = self.ctx.folder / "model"
         samples: list[dict] = []
+        model_state = (
+            checkpoint.full_state(self.model, self.optimizer, sharded=self.sharded)[0] if self.sharded else None
+        )
         if self.env.is_main:
             from transformers import GenerationConfig
 
@@ -295,9 +306,9 @@ class Pretrainer:
                 top_p=0.95,
                 max_new_tokens=self.config.sample_max_new_tokens,
             )
-            self.model.save_pretrained(out, safe_serialization=True)
+            self.model.save_pretrained(out, safe_serialization=True, state_dict=model_state)
             self.tokenizer.save_pretrained(out)
-            if self.objective == "clm":
+            if self.objective == "clm" and not self.sharded:
                 samples = self._samples()
                 self.ctx.report("samples", samples)
         self.env.barrier()

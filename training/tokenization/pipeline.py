@@ -129,7 +129,7 @@ class TokenizerJob:
             "sample_chars": SAMPLE_CHARS,
         }
         with WorkerPool(1, threads_per_process=self.cores) as pool:
-            trained = pool.wait(pool.submit(train_task, task), self.ctx.check_cancelled)
+            trained = pool.call(train_task, task, self.ctx.check_cancelled)
         shutil.rmtree(self.tokenizer_dir, ignore_errors=True)
         os.replace(tmp, self.tokenizer_dir)
         self.state.set_tokenizer(trained)
@@ -169,26 +169,19 @@ class TokenizerJob:
             "batch_size": 1024,
         }
         started, tokens = time.monotonic(), 0
+        tasks = [
+            {**common, "name": p.name, "shard": str(p.shard), "with_counts": p.split == self.report_split}
+            for p in pending
+        ]
         with WorkerPool(workers, threads_per_process=threads) as pool:
-            submitted = [
-                (
-                    p,
-                    pool.submit(
-                        encode_part,
-                        {**common, "name": p.name, "shard": str(p.shard), "with_counts": p.split == self.report_split},
-                    ),
-                )
-                for p in pending
-            ]
-            for part, result in submitted:
-                self.ctx.check_cancelled()
-                stats = pool.wait(result, self.ctx.check_cancelled)
+            for part, stats in zip(pending, pool.map(encode_part, tasks, self.ctx.check_cancelled), strict=True):
                 self.state.add_part(part.name, stats)
                 step += 1
                 tokens += stats["tokens"]
                 elapsed = max(time.monotonic() - started, 1e-9)
                 self.ctx.metrics(step, {"tokens": tokens, "tokens_per_second": tokens / elapsed})
                 self.ctx.progress(step, self.total_steps, f"tokenized {part.name}")
+                self.ctx.check_cancelled()
 
     def assemble(self, trained: dict[str, Any]) -> dict[str, dict[str, int]]:
         self.ctx.check_cancelled()

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from ..models import Artifact
+from ..models import Artifact, Job, JobStatus
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -21,6 +21,13 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
+
+
+def bar_percent(job: Job) -> float:
+    """How full the progress bar is: a succeeded job is done even when its runner's total was an estimate."""
+    if job.status == JobStatus.SUCCEEDED:
+        return 100.0
+    return (job.fraction_done or 0) * 100
 
 
 def human_duration(seconds: float | None) -> str:

@@ -13,7 +13,7 @@ from ..forms import JobFilterForm
 from ..models import Job, JobStatus
 from ..selectors.jobs import job_payload, jobs_list
 from .assets import plotly_url
-from .common import artifact_row, human_duration, staff_required
+from .common import artifact_row, bar_percent, human_duration, staff_required
 from .reports import render_value, report_sections
 
 PAGE_SIZE = 50
@@ -38,7 +38,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": [{"job": job, "percent": (job.fraction_done or 0) * 100} for job in page],
+        "rows": [{"job": job, "percent": bar_percent(job)} for job in page],
         "status_counts": [(s.value, s.label, counts.get(s.value, 0)) for s in JobStatus],
         "query": query.urlencode(),
         "filters": filters,
@@ -67,7 +67,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             "api": api,
             "jobUrlTemplate": reverse("training:job-detail", args=[0]).replace("/0/", "/{id}/"),
         },
-        "percent": (job.fraction_done or 0) * 100,
+        "percent": bar_percent(job),
         "eta": human_duration(payload["progress"]["eta_seconds"]),
         "duration": human_duration(payload["duration_seconds"]),
         "config_json": json.dumps(job.config, indent=2, ensure_ascii=False),

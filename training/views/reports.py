@@ -145,7 +145,17 @@ def funnel_section(funnel: list[dict]) -> dict[str, Any]:
         "documents": [r["documents_out"] for r in rows],
         "bytes": [r["bytes_out"] for r in rows],
     }
-    return {"rows": rows, "chart": chart}
+    return {"rows": rows, "chart": chart, "has_extra": any(r["extra"] for r in rows)}
+
+
+def sample_card(sample: Any) -> SafeString:
+    """A sample document: its labels (id, rule, kinds, score, ...) on one line, then its text as written."""
+    if not isinstance(sample, dict) or not isinstance(sample.get("text"), str):
+        return render_value(sample)
+    labels = [(k, render_value(v, MAX_DEPTH - 1)) for k, v in sample.items() if k != "text"]
+    head = format_html_join(" · ", '<span class="muted">{}</span> {}', labels)
+    clipped = sample["text"][:SAMPLE_CHARS] + ("…" if len(sample["text"]) > SAMPLE_CHARS else "")
+    return format_html('<div class="small">{}</div><pre class="report-text">{}</pre>', head, clipped)
 
 
 def samples_section(samples: dict[str, Any]) -> list[dict[str, Any]]:
@@ -153,7 +163,7 @@ def samples_section(samples: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for step, examples in samples.items():
         items = examples if isinstance(examples, list) else [examples]
-        out.append({"step": step, "count": len(items), "items": [render_value(item) for item in items[:50]]})
+        out.append({"step": step, "count": len(items), "items": [sample_card(item) for item in items[:50]]})
     return out
 
 

@@ -69,4 +69,8 @@ def write_prepared_dataset(
 
 def standard_splits(docs: list[str]) -> dict[str, list[str]]:
     n = len(docs)
-    return {"train": docs[: int(n * 0.8)], "validation": docs[int(n * 0.8) : int(n * 0.9)], "test": docs[int(n * 0.9) :]}
+    return {
+        "train": docs[: int(n * 0.8)],
+        "validation": docs[int(n * 0.8) : int(n * 0.9)],
+        "test": docs[int(n * 0.9) :],
+    }

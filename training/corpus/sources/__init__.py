@@ -34,10 +34,8 @@ def _one(src: SourceConfig, index: int, executor) -> Iterator[Document]:
 
 def iter_documents(sources: list[SourceConfig], executor) -> Iterator[Document]:
     for index, src in enumerate(labelled(sources)):
-        count = 0
-        for doc in _one(src, index, executor):
+        for count, doc in enumerate(_one(src, index, executor), start=1):
             yield doc
-            count += 1
             if src.max_documents and count >= src.max_documents:
                 break
 
@@ -52,3 +50,19 @@ def check_sources(sources: list[SourceConfig]) -> None:
             list_files(src, f"sources[{index}]")
         elif src.type == "pydocs" and src.packages:
             plan(src, f"sources[{index}]")
+
+
+def estimate_bytes(sources: list[SourceConfig]) -> int | None:
+    """Roughly how many bytes the stream will carry (for the progress bar), or None when it cannot be known."""
+    from .files import list_files
+
+    total = 0
+    for index, src in enumerate(labelled(sources)):
+        if src.type == "files":
+            _, files = list_files(src, f"sources[{index}]")
+            total += sum(path.stat().st_size for path in files)
+        elif src.type == "pydocs" and src.max_bytes and not src.max_documents:
+            total += src.max_bytes
+        else:
+            return None
+    return total

@@ -75,10 +75,12 @@
 
     const p = job.progress;
     const fraction = p.fraction === null || p.fraction === undefined ? 0 : p.fraction;
+    // A succeeded job is done even when its runner's total was only an estimate.
+    const filled = job.status === "succeeded" ? 1 : fraction;
     const bar = $("job-progress");
     bar.className = `progress progress-lg progress-${job.status}`;
-    bar.firstElementChild.style.width = `${(fraction * 100).toFixed(1)}%`;
-    bar.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
+    bar.firstElementChild.style.width = `${(filled * 100).toFixed(1)}%`;
+    bar.setAttribute("aria-valuenow", String(Math.round(filled * 100)));
     $("progress-steps").textContent = p.total ? `${p.step} / ${p.total}` : String(p.step);
     $("progress-percent").textContent = p.total ? `(${(fraction * 100).toFixed(1)}%)` : "";
     $("progress-message").textContent = p.message || "";
