@@ -18,6 +18,10 @@ from .runners.base import ArtifactSpec, JobCancelled, RunResult
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class DistributedRunError(RuntimeError):
+    """torchrun on this node ended badly (a rank failed, or a peer host vanished)."""
+
+
 def node_address() -> str:
     """The address other hosts reach this one at (PLUMBLINE_NODE_ADDRESS, else the resolved hostname)."""
     configured = os.environ.get("PLUMBLINE_NODE_ADDRESS")
@@ -77,7 +81,7 @@ def run_node(job: Job, ctx, node_index: int) -> RunResult | None:
                 proc.wait(timeout=60)
                 raise JobCancelled()
     if proc.returncode != 0:
-        raise RuntimeError(_failure_message(job, proc.returncode, log_path))
+        raise DistributedRunError(_failure_message(job, proc.returncode, log_path))
     if node_index != 0:
         return None
     result_path = job.folder / "result.json"

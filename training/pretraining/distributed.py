@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -29,7 +30,9 @@ class DistEnv:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
             if backend == "nccl":
                 torch.cuda.set_device(env.local_rank)
-            dist.init_process_group(backend=backend)
+            # A peer that vanished makes collectives fail after this long (the job then restarts from checkpoint).
+            timeout = timedelta(seconds=int(os.environ.get("PLUMBLINE_DIST_TIMEOUT_SECONDS", "600")))
+            dist.init_process_group(backend=backend, timeout=timeout)
         return env
 
     def device(self) -> torch.device:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..configs import ConfigError
-from ..distributed_launch import free_port, node_address, run_node
+from ..distributed_launch import DistributedRunError, free_port, node_address, run_node
 from ..job_context import JobContext
 from ..models import Job, JobStatus
 from ..runners import get_kind, validate_config
@@ -95,6 +95,22 @@ def _finish(job: Job, status: str, *, message: str = "", trace: str = "", summar
         current.save()
 
 
+def _requeue_for_failover(job: Job, reason: str) -> None:
+    """A node of a distributed run failed: start the whole run again from its last checkpoint (once per attempt)."""
+    from .jobs import enqueue
+
+    with transaction.atomic():
+        current = Job.objects.select_for_update().get(pk=job.pk)
+        if current.status != JobStatus.RUNNING or current.attempt != job.attempt:
+            return  # another node already requeued (or finished) this attempt
+        current.status = JobStatus.QUEUED
+        current.rendezvous = {}
+        note = f"[plumbline] attempt {job.attempt} failed ({reason.splitlines()[0][:300]}); resuming from checkpoint"
+        current.log_tail = (current.log_tail + "\n" + note)[-20000:]
+        current.save(update_fields=["status", "rendezvous", "log_tail"])
+        enqueue(current)
+
+
 def job_execute(*, job_id: int, hostname: str = "") -> str:
     """Claim and run the job; returns its final status (or "skipped" when it was not claimable).
 
@@ -135,6 +151,12 @@ def job_execute(*, job_id: int, hostname: str = "") -> str:
     except ConfigError as exc:
         ctx.stop()
         _finish(job, JobStatus.FAILED, message=f"Invalid config: {exc}. Fix it and clone the job.")
+    except DistributedRunError as exc:
+        ctx.stop()
+        if job.attempt <= int(job.resources.get("max_restarts", settings.JOB_MAX_RESTARTS)):
+            _requeue_for_failover(job, str(exc))
+        else:
+            _finish(job, JobStatus.FAILED, message=f"{exc} (after {job.attempt} attempts)")
     except BaseException as exc:  # a job's failure must never take the worker down with it
         trace = tb.format_exc()
         logger.exception("job %s failed", job.pk)

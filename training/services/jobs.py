@@ -19,7 +19,8 @@ from .artifacts import artifact_resolve
 DISTRIBUTED_KINDS = {"pretrain", "sft", "reward_model", "dpo", "ppo", "grpo", "rloo"}
 
 
-def _enqueue(job: Job) -> None:
+def enqueue(job: Job) -> None:
+    """Send the job's tasks (one per host) once the surrounding transaction commits."""
     from ..tasks import run_job
 
     def send() -> None:
@@ -67,12 +68,18 @@ def job_launch(
     if queue not in Job.Queue.values:
         raise ApiError(f"queue must be one of {Job.Queue.values}.", code="invalid_queue")
     resources = resources or {}
-    unknown = set(resources) - {"gpus", "hosts", "processes"}
+    unknown = set(resources) - {"gpus", "hosts", "processes", "max_restarts"}
     if unknown:
-        raise ApiError(f"Unknown resources {sorted(unknown)}; use gpus, hosts, processes.", code="invalid_resources")
-    for key in ("gpus", "hosts", "processes"):
+        raise ApiError(
+            f"Unknown resources {sorted(unknown)}; use gpus, hosts, processes, max_restarts.", code="invalid_resources"
+        )
+    for key in ("gpus", "hosts", "processes", "max_restarts"):
         value = resources.get(key, 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "gpus" else 1):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (0 if key in ("gpus", "max_restarts") else 1)
+        ):
             raise ApiError(f"resources.{key} must be a whole number.", code="invalid_resources")
     if (resources.get("hosts", 1) > 1 or resources.get("processes", 1) > 1 or resources.get("gpus", 0) > 1) and (
         kind not in DISTRIBUTED_KINDS
@@ -90,7 +97,7 @@ def job_launch(
         source_job=source_job,
     )
     job.inputs.set(inputs)
-    _enqueue(job)
+    enqueue(job)
     return job
 
 
@@ -119,7 +126,7 @@ def job_retry(*, job: Job) -> Job:
     job.error_message = job.traceback = ""
     job.finished_at = None
     job.save(update_fields=["status", "cancel_requested", "error_message", "traceback", "finished_at"])
-    _enqueue(job)
+    enqueue(job)
     return job
 
 
@@ -150,6 +157,6 @@ def jobs_reap_stale(*, stale_seconds: int | None = None) -> list[int]:
                 -20000:
             ]
             job.save(update_fields=["status", "log_tail"])
-            _enqueue(job)
+            enqueue(job)
             requeued.append(job.pk)
     return requeued

@@ -37,7 +37,20 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
+def visible(token: str) -> str:
+    """Short strings (tokens, top-token texts) with their invisible characters shown: newline ↵, tab →."""
+    return token.replace("\n", "↵").replace("\t", "→").replace("\r", "␍")
+
+
+def token_chips(tokens: list) -> SafeString:
+    chips = format_html_join("", '<span class="chip-token">{}</span>', ((visible(str(t)),) for t in tokens[:MAX_CHIPS]))
+    more = f" … {len(tokens) - MAX_CHIPS} more" if len(tokens) > MAX_CHIPS else ""
+    return format_html('<span class="chips">{}{}</span>', chips, more)
+
+
 def _text(value: str) -> SafeString:
+    if len(value) <= 40:
+        return escape(visible(value))
     if len(value) > LONG_TEXT or "\n" in value:
         clipped = value[:SAMPLE_CHARS] + ("…" if len(value) > SAMPLE_CHARS else "")
         return format_html('<pre class="report-text">{}</pre>', clipped)
@@ -98,10 +111,8 @@ def render_value(value: Any, depth: int = 0) -> SafeString:
             return mark_safe('<span class="muted">[]</span>')
         if all(isinstance(v, dict) for v in value):
             return _records_table(list(value), depth)
-        if all(isinstance(v, str) and len(v) <= 40 and "\n" not in v for v in value):
-            chips = format_html_join("", '<span class="chip-token">{}</span>', ((v,) for v in value[:MAX_CHIPS]))
-            more = f" … {len(value) - MAX_CHIPS} more" if len(value) > MAX_CHIPS else ""
-            return format_html('<span class="chips">{}{}</span>', chips, more)
+        if all(isinstance(v, str) and len(v) <= 40 for v in value):
+            return token_chips(list(value))
         if all(_is_scalar(v) for v in value):
             return escape(", ".join(format_scalar(v) for v in value[:MAX_CHIPS]))
         items = format_html_join("", "<li>{}</li>", ((render_value(v, depth + 1),) for v in value[:MAX_ROWS]))
@@ -182,7 +193,7 @@ def token_samples(samples: Any) -> list[dict[str, Any]]:
                 "id": sample.get("id", ""),
                 "text": str(sample.get("text", ""))[:SAMPLE_CHARS],
                 "n_tokens": sample.get("n_tokens", len(tokens) if isinstance(tokens, list) else None),
-                "tokens": render_value([str(t) for t in tokens]) if isinstance(tokens, list) else "",
+                "tokens": token_chips(tokens) if isinstance(tokens, list) else "",
             }
         )
     return out

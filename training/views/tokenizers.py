@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import Job, JobStatus
 from .common import staff_required
-from .reports import format_scalar
+from .reports import format_scalar, token_chips
 
 KIND = "train_tokenizer"
 MAX_COMPARED = 12
@@ -88,6 +88,21 @@ def metric_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def shared_samples(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documents every tokenizer split, each tokenizer's cut as chips."""
+    return [
+        {
+            "id": sample.get("id"),
+            "text": sample.get("text") or "",
+            "tokenizations": [
+                {"label": t.get("label"), "n_tokens": t.get("n_tokens"), "chips": token_chips(t.get("tokens") or [])}
+                for t in sample.get("tokenizations", [])
+            ],
+        }
+        for sample in table.get("samples", [])
+    ]
+
+
 @require_GET
 @staff_required
 def tokenizer_compare(request: HttpRequest) -> HttpResponse:
@@ -113,6 +128,11 @@ def tokenizer_compare(request: HttpRequest) -> HttpResponse:
         context["selected"].append(job)
     if labelled:
         table = comparison(labelled)
-        context.update(table=table, rows=metric_rows(table), labels=[r["label"] for r in table["rows"]])
+        context.update(
+            table=table,
+            rows=metric_rows(table),
+            labels=[r["label"] for r in table["rows"]],
+            samples=shared_samples(table),
+        )
     context["selected_ids"] = [job.pk for job in context["selected"]]
     return render(request, "training/tokenizer_compare.html", context)

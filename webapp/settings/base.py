@@ -141,6 +141,8 @@ CELERY_TASK_ROUTES = {
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 JOB_CANCEL_GRACE_SECONDS = env.int("JOB_CANCEL_GRACE_SECONDS", default=120)
+# A distributed run whose node fails (a rank crashed, a host vanished) restarts from its checkpoint this often.
+JOB_MAX_RESTARTS = env.int("JOB_MAX_RESTARTS", default=2)
 
 # --- storage ----------------------------------------------------------------------------------------------------
 ARTIFACTS_ROOT = Path(env.str("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))

@@ -24,7 +24,7 @@ def token_shards(tmp_path_factory, tiny_lm_dir):
         ids, starts = [], []
         for text in texts:
             starts.append(len(ids))
-            ids.extend(tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.eos_token_id])
+            ids.extend([*tokenizer(text, add_special_tokens=False).input_ids, tokenizer.eos_token_id])
         np.asarray(ids, dtype=np.uint16).tofile(folder / f"{split}.bin")
         np.save(folder / f"{split}.idx.npy", np.asarray(starts, dtype=np.int64))
         np.save(folder / f"{split}.difficulty.npy", np.asarray([len(t) for t in texts], dtype=np.float64))
