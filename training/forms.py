@@ -66,7 +66,13 @@ def schema_form_field(prop: dict, *, required: bool, label: str | None = None) -
     if kind == "number":
         return forms.FloatField(required=required, **common)
     if kind == "string":
-        return forms.CharField(required=required, strip=False, empty_value=None if nullable else "", **common)
+        return forms.CharField(
+            required=required,
+            strip=False,
+            empty_value=None if nullable else "",
+            widget=forms.TextInput(attrs={"class": "vTextField"}),
+            **common,
+        )
     return PrettyJSONField(
         required=required,
         widget=forms.Textarea(attrs={"rows": JSON_ROWS, "class": "vLargeTextField json-input", "spellcheck": "false"}),
@@ -99,6 +105,10 @@ def config_form_class(schema: dict) -> type[ConfigForm]:
         name: schema_form_field(prop, required=name in required, label=name)
         for name, prop in schema["properties"].items()
     }
+    for name, form_field in fields.items():
+        default = schema["properties"][name].get("default")
+        if type(form_field) is forms.CharField and ("template" in name or "\n" in str(default or "")):
+            form_field.widget = forms.Textarea(attrs={"rows": 4, "class": "vLargeTextField", "spellcheck": "false"})
     return type("ConfigForm", (ConfigForm,), {**fields, "schema": schema})
 
 

@@ -14,6 +14,7 @@ from ..selectors.projects import projects_for
 from ..selectors.stats import project_stats
 from ..services import membership_set, project_create, prompts_import
 from ..services.imports import bounded_lines
+from ..services.projects import MAX_LEASE_SECONDS
 from .strict import StrictInputSerializer
 
 
@@ -54,7 +55,7 @@ class ProjectListCreateApi(APIView):
         gold_ratio = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
         split_ratios = serializers.DictField(child=serializers.FloatField(min_value=0.0), required=False)
         lease_seconds = serializers.IntegerField(
-            min_value=30, max_value=30 * 24 * 3600, required=False, allow_null=True
+            min_value=30, max_value=MAX_LEASE_SECONDS, required=False, allow_null=True
         )
 
     @extend_schema(responses=ProjectOutputSerializer(many=True))

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Case, Value, When
 
@@ -25,6 +26,15 @@ EDITABLE_FIELDS = (
     "split_ratios",
     "lease_seconds",
 )
+# A month. Longer leases only hide tasks from everyone else, and far-out expiry dates overflow datetime when a task
+# is served (the model field alone accepts any 64-bit value on SQLite).
+MAX_LEASE_SECONDS = 30 * 24 * 3600
+
+
+def _full_clean(project: Project) -> None:
+    project.full_clean()
+    if project.lease_seconds is not None and project.lease_seconds > MAX_LEASE_SECONDS:
+        raise DjangoValidationError({"lease_seconds": [f"Ensure this value is at most {MAX_LEASE_SECONDS} seconds."]})
 
 
 @transaction.atomic
@@ -35,7 +45,7 @@ def project_create(*, name: str, created_by: AbstractBaseUser | None = None, **f
     if Project.objects.filter(name=name).exists():
         raise ApiError(f"A project named {name!r} exists already.", code="duplicate")
     project = Project(name=name, created_by=created_by, **fields)
-    project.full_clean()
+    _full_clean(project)
     project.save()
     if created_by is not None and not created_by.is_staff:
         Membership.objects.create(project=project, user=created_by, role=Role.ENGINEER)
@@ -51,7 +61,7 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
     for key, value in fields.items():
         setattr(project, key, value)
-    project.full_clean()
+    _full_clean(project)
     project.save()
     for kind in ("comparison", "demonstration"):
         overlap = project.overlap_for(kind)

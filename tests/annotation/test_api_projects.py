@@ -5,11 +5,13 @@ import io
 import orjson
 import pytest
 import yaml
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from annotation.models import Membership, Project, Prompt, Response, Task
-from annotation.services import task_assign_next, task_skip
+from annotation.services import project_create, project_update, task_assign_next, task_skip
+from annotation.services.projects import MAX_LEASE_SECONDS
 
 from .factories import (
     EngineerFactory,
@@ -65,6 +67,18 @@ def test_create_with_every_field(engineer_client):
     assert response.status_code == 201, response.content
     out = response.json()
     assert {k: out[k] for k in body} == body
+
+
+def test_a_lease_longer_than_a_month_is_refused_by_the_services():
+    """Serving computes now + lease; a huge lease overflowed datetime there (a 500 on every next-task call)."""
+    with pytest.raises(DjangoValidationError):
+        project_create(name="forever", lease_seconds=10**12)
+    project = project_create(name="month", lease_seconds=MAX_LEASE_SECONDS)
+    with pytest.raises(DjangoValidationError):
+        project_update(project=project, lease_seconds=MAX_LEASE_SECONDS + 1)
+    assert Project.objects.get(pk=project.pk).lease_seconds == MAX_LEASE_SECONDS
+    import_records(project, prompt_records(1))
+    assert task_assign_next(project=project, annotator=member(project), kind="comparison") is not None
 
 
 def test_duplicate_name_is_400(engineer_client):

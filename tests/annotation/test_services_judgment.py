@@ -361,7 +361,7 @@ def test_submits_to_other_prompts_do_not_wait_for_an_open_submit():
             with transaction.atomic():
                 judgment_submit(task_id=lease_a.task_id, annotator=alice, ranking=lease_a.task.response_ids)
                 holding.set()
-                release.wait(15)
+                release.wait(30)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -382,7 +382,7 @@ def test_submits_to_other_prompts_do_not_wait_for_an_open_submit():
     threads = [threading.Thread(target=alice_holds), threading.Thread(target=bob_submits)]
     for thread in threads:
         thread.start()
-    finished_while_held = others_done.wait(8)
+    finished_while_held = others_done.wait(12)
     release.set()
     for thread in threads:
         thread.join(20)

@@ -90,6 +90,7 @@ def test_list_filters(staff, finished_job):
     html = _html(staff.get(reverse("training:job-list"), {"queue": "gpu"}))
     assert 'style="width: 25.0%"' in html  # 3 of 12 steps
     assert "3 / 12" in html
+    assert 'data-status="running"' in html and "static/training/job_list.js" in html  # live rows refresh
 
 
 def test_list_paginates(staff):

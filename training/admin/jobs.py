@@ -10,6 +10,7 @@ import json
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -44,10 +45,11 @@ class KindFilter(admin.SimpleListFilter):
 
 
 def progress_bar(job: Job) -> str:
-    fraction = job.fraction_done
+    # A succeeded job is done even when its runner's total was only an estimate.
+    fraction = 1.0 if job.status == JobStatus.SUCCEEDED else job.fraction_done
     label = f"{job.progress_step:,}/{job.progress_total:,}" if job.progress_total else f"{job.progress_step:,}"
     return format_html(
-        '<span style="display:inline-block;width:110px;height:8px;border-radius:4px;background:#e4e7ec;'
+        '<span style="display:inline-block;width:90px;height:8px;border-radius:4px;background:#e4e7ec;'
         'vertical-align:middle;overflow:hidden"><span style="display:block;height:100%;width:{}%;background:{}">'
         "</span></span> <small>{}</small>",
         f"{(fraction or 0) * 100:.1f}",
@@ -58,7 +60,7 @@ def progress_bar(job: Job) -> str:
 
 def pretty_json(value) -> str:
     return format_html(
-        '<pre style="white-space:pre-wrap;margin:0;font-size:12px">{}</pre>',
+        '<pre style="white-space:pre-wrap;margin:0;font-size:12px;max-height:420px;overflow:auto">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False, default=str),
     )
 
@@ -79,10 +81,9 @@ class JobAdmin(admin.ModelAdmin):
         "status_badge",
         "queue",
         "progress",
-        "attempt",
-        "created_at",
+        "created",
         "created_by",
-        "page",
+        "page_link",
     ]
     list_display_links = ["id", "kind"]
     list_filter = [KindFilter, "status", "queue", "created_at"]
@@ -96,7 +97,8 @@ class JobAdmin(admin.ModelAdmin):
         ("Timing", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at", "duration"]}),
         ("Config", {"fields": ["config_json"]}),
         ("Artifacts", {"fields": ["inputs_links", "outputs_links"]}),
-        ("Outcome", {"fields": ["error_message", "traceback_text", "result_json"]}),
+        ("Outcome", {"fields": ["error_message", "traceback_text"]}),
+        ("Result and reports", {"fields": ["result_json"], "classes": ["collapse"]}),
     ]
     readonly_fields = [
         "kind",
@@ -164,6 +166,14 @@ class JobAdmin(admin.ModelAdmin):
         links.append((add_url(clone=obj.pk), "clone with changes"))
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: Job) -> str:
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="Page")
+    def page_link(self, obj: Job) -> str:
+        return format_html('<a href="{}">open</a>', reverse("training:job-detail", args=[obj.pk]))
+
     @admin.display(description="Cloned from")
     def source(self, obj: Job) -> str:
         if obj.source_job_id is None:
@@ -186,10 +196,10 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Traceback")
     def traceback_text(self, obj: Job) -> str:
-        return (
-            format_html('<pre style="white-space:pre-wrap;font-size:12px">{}</pre>', obj.traceback)
-            if obj.traceback
-            else "—"
+        if not obj.traceback:
+            return "—"
+        return format_html(
+            '<pre style="white-space:pre-wrap;font-size:12px;max-height:420px;overflow:auto">{}</pre>', obj.traceback
         )
 
     @admin.display(description="Inputs")

@@ -173,5 +173,8 @@ def _rows(form: forms.Form) -> list[dict[str, Any]]:
     rows = []
     for bound in form:
         is_json = isinstance(form, ConfigForm) and form.is_json_field(bound.name)
+        if is_json:  # tall enough to show the whole value, up to a point
+            text = str(bound.value())  # already prepared: the JSON as the textarea will show it
+            bound.field.widget.attrs["rows"] = min(24, max(3, text.count("\n") + 2))
         rows.append({"field": bound, "is_json": is_json, "is_checkbox": bound.widget_type == "checkbox"})
     return rows

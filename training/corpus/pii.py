@@ -10,16 +10,17 @@ longest, then to the more specific kind.
 
 import ipaddress
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 from .config import PIIConfig
 from .pii_patterns import (
+    ASSIGNMENT,
     CARD,
     CARD_PREFIXES,
-    EMAIL,
-    GENERIC_SECRET,
+    DIGIT_RUN,
+    EMAIL_DOMAIN,
+    EMAIL_LOCAL,
     IBAN,
     IBAN_LENGTHS,
     IPV4,
@@ -28,7 +29,10 @@ from .pii_patterns import (
     PHONE_INTERNATIONAL,
     PHONE_NANP,
     PLACEHOLDER,
-    SECRET_PATTERNS,
+    SECRET_CONTEXT,
+    SECRET_NAME,
+    SECRET_PREFIX,
+    SECRET_TOKENS,
     TOP_LEVEL_DOMAINS,
     URL,
     VERSION_BEFORE,
@@ -94,15 +98,30 @@ def looks_secret(value: str) -> bool:
 def _emails(text: str) -> list[Finding]:
     if "@" not in text:
         return []
-    urls = [(m.start(), m.end()) for m in URL.finditer(text)] if "://" in text else []
+    urls = None
     out = []
-    for m in EMAIL.finditer(text):
-        tld = m.group("tld").lower()
-        if len(tld) > 2 and tld not in TOP_LEVEL_DOMAINS:
-            continue
-        if any(start <= m.start() < end for start, end in urls):
-            continue  # user@host inside a URL, or an @handle in its path: not an email address
-        out.append(Finding(m.start(), m.end(), "email"))
+    at = text.find("@")
+    while at != -1:
+        domain = EMAIL_DOMAIN.match(text, at)
+        local = EMAIL_LOCAL.search(text, max(0, at - 64), at) if domain else None
+        if domain and local:
+            start = local.start()
+            while start < at and not text[start].isalnum():
+                start += 1  # the local part starts with a letter or digit
+            before = text[start - 1] if start else ""
+            tld = domain.group("tld").lower()
+            git_remote = text.startswith("git@", start) and text.startswith(":", domain.end())  # git@host:org/repo
+            if (
+                not (before.isalnum() or before in "._%+-")
+                and (len(tld) == 2 or tld in TOP_LEVEL_DOMAINS)
+                and not git_remote
+            ):
+                if urls is None:
+                    urls = [m.span() for m in URL.finditer(text)] if "://" in text else []
+                # user@host inside a URL, or an @handle in its path, is not an email address
+                if not any(s <= start < e for s, e in urls):
+                    out.append(Finding(start, domain.end(), "email"))
+        at = text.find("@", at + 1)
     return out
 
 
@@ -110,65 +129,86 @@ def _ip_kept(address, keep_non_global: bool) -> bool:
     return keep_non_global and not address.is_global
 
 
-def _ipv4(text: str, keep_non_global: bool) -> list[Finding]:
+def _numeric(text: str, cfg: PIIConfig, wanted: set[str]) -> list[Finding]:
+    """IPv4 addresses, cards, phones and IBANs, searched only inside runs of digits and separators."""
     out = []
-    for m in IPV4.finditer(text):
-        if VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
-            continue  # "version 1.2.3.4", "v1.2.3.4"
-        if not _ip_kept(ipaddress.IPv4Address(m.group()), keep_non_global):
-            out.append(Finding(m.start(), m.end(), "ip_address"))
+    seen_ibans: set[tuple[int, int]] = set()
+    for run in DIGIT_RUN.finditer(text):
+        start, end = run.span()
+        stop = min(len(text), end + 2)  # room for the patterns' look-ahead
+        if "ip_address" in wanted and "." in run.group():
+            for m in IPV4.finditer(text, start, stop):
+                if VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()) or len(m.group()) == 7:
+                    continue  # "version 1.2.3.4", "v1.2.3.4", and single-digit quads (2.7.2.2, 1.2.3.4: versions)
+                if not _ip_kept(ipaddress.IPv4Address(m.group()), cfg.keep_non_global_ips):
+                    out.append(Finding(m.start(), m.end(), "ip_address"))
+        if "credit_card" in wanted:
+            for m in CARD.finditer(text, start, stop):
+                digits = m.group().replace(" ", "").replace("-", "")
+                if digits.startswith(CARD_PREFIXES) and luhn_valid(digits):
+                    out.append(Finding(m.start(), m.end(), "credit_card"))
+        if "phone" in wanted:
+            if "+" in run.group():
+                for m in PHONE_INTERNATIONAL.finditer(text, start, stop):
+                    if 8 <= sum(c.isdigit() for c in m.group()) <= 15:
+                        out.append(Finding(m.start(), m.end(), "phone"))
+            out.extend(Finding(m.start(), m.end(), "phone") for m in PHONE_NANP.finditer(text, start, stop))
+        if "iban" in wanted:
+            for m in IBAN.finditer(text, max(0, start - 45), min(len(text), end + 45)):
+                if m.span() not in seen_ibans and iban_valid(m.group()):
+                    seen_ibans.add(m.span())
+                    out.append(Finding(m.start(), m.end(), "iban"))
     return out
 
 
 def _ipv6(text: str, keep_non_global: bool) -> list[Finding]:
-    if IPV6_HINT.search(text) is None:
+    out = []
+    seen: set[tuple[int, int]] = set()
+    for hint in IPV6_HINT.finditer(text):
+        for m in IPV6.finditer(text, max(0, hint.start() - 40), min(len(text), hint.end() + 45)):
+            if m.span() not in seen:
+                seen.add(m.span())
+                out.extend(_ipv6_finding(m, keep_non_global))
+    return out
+
+
+def _ipv6_finding(m, keep_non_global: bool) -> list[Finding]:
+    candidate = m.group()
+    groups = [g for g in candidate.split(":") if g]
+    # "1::2" in a slice, "a:b:c" in a dict: too few groups to be an address someone wrote down
+    if len(groups) < 3 and not ("::" in candidate and len(groups) >= 2 and max(map(len, groups)) >= 3):
         return []
-    out = []
-    for m in IPV6.finditer(text):
-        candidate = m.group()
-        groups = [g for g in candidate.split(":") if g]
-        if len(groups) < 3 and not ("::" in candidate and len(groups) >= 2 and any(c.isdigit() for c in candidate)):
-            continue
-        try:
-            address = ipaddress.IPv6Address(candidate)
-        except ValueError:
-            continue
-        if not _ip_kept(address, keep_non_global):
-            out.append(Finding(m.start(), m.end(), "ip_address"))
-    return out
+    try:
+        address = ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return []
+    return [] if _ip_kept(address, keep_non_global) else [Finding(m.start(), m.end(), "ip_address")]
 
 
-def _cards(text: str) -> list[Finding]:
-    out = []
-    for m in CARD.finditer(text):
-        digits = re.sub(r"[ -]", "", m.group())
-        if 13 <= len(digits) <= 19 and digits.startswith(CARD_PREFIXES) and luhn_valid(digits):
-            out.append(Finding(m.start(), m.end(), "credit_card"))
-    return out
-
-
-def _ibans(text: str) -> list[Finding]:
-    return [Finding(m.start(), m.end(), "iban") for m in IBAN.finditer(text) if iban_valid(m.group())]
-
-
-def _phones(text: str) -> list[Finding]:
-    out = []
-    if "+" in text:
-        for m in PHONE_INTERNATIONAL.finditer(text):
-            if 8 <= sum(c.isdigit() for c in m.group()) <= 15:
-                out.append(Finding(m.start(), m.end(), "phone"))
-    out.extend(Finding(m.start(), m.end(), "phone") for m in PHONE_NANP.finditer(text))
-    return out
+def _token_kind(prefix: str) -> str:
+    if prefix == "AIza":
+        return "AIza"
+    if prefix.startswith(("gh", "github_pat_")):
+        return "gh"
+    return next(kind for kind in SECRET_TOKENS if prefix.startswith(kind))
 
 
 def _secrets(text: str) -> list[Finding]:
     out = []
-    for pattern in SECRET_PATTERNS:
-        for m in pattern.finditer(text):
-            span = m.span("secret") if "secret" in pattern.groupindex else m.span()
-            out.append(Finding(span[0], span[1], "secret"))
-    for m in GENERIC_SECRET.finditer(text):
-        if looks_secret(m.group("value")):
+    seen: set[tuple[int, int]] = set()
+    for hit in SECRET_PREFIX.finditer(text):
+        pattern, back = SECRET_TOKENS[_token_kind(hit.group())]
+        for m in pattern.finditer(text, max(0, hit.start() - back), min(len(text), hit.end() + 300)):
+            if m.start() <= hit.start() < m.end() and m.span() not in seen:
+                seen.add(m.span())
+                out.append(Finding(m.start(), m.end(), "secret"))
+    for triggers, pattern in SECRET_CONTEXT:
+        if any(t in text for t in triggers):
+            for m in pattern.finditer(text):
+                span = m.span("secret") if "secret" in pattern.groupindex else m.span()
+                out.append(Finding(span[0], span[1], "secret"))
+    for m in ASSIGNMENT.finditer(text):
+        if SECRET_NAME.search(text, max(0, m.start() - 48), m.start()) and looks_secret(m.group("value")):
             out.append(Finding(m.start("value"), m.end("value"), "secret"))
     return out
 
@@ -181,14 +221,10 @@ def find_pii(text: str, cfg: PIIConfig) -> list[Finding]:
         found += _secrets(text)
     if "email" in wanted:
         found += _emails(text)
-    if "credit_card" in wanted:
-        found += _cards(text)
-    if "iban" in wanted:
-        found += _ibans(text)
+    if wanted & {"ip_address", "credit_card", "phone", "iban"}:
+        found += _numeric(text, cfg, wanted)
     if "ip_address" in wanted:
-        found += _ipv4(text, cfg.keep_non_global_ips) + _ipv6(text, cfg.keep_non_global_ips)
-    if "phone" in wanted:
-        found += _phones(text)
+        found += _ipv6(text, cfg.keep_non_global_ips)
     found.sort(key=lambda f: (f.start, -(f.end - f.start), _PRIORITY[f.kind]))
     chosen: list[Finding] = []
     for finding in found:

@@ -164,6 +164,7 @@ class TokenizerJob:
             "dtype": dtype,
             "vocab_size": trained["vocab_size"],
             "eos_id": trained["eos_id"],
+            "bos_id": trained["bos_id"],
             "unk_id": trained["unk_id"],
             "specials_per_doc": 1 if self.config["add_bos"] else 0,
             "batch_size": 1024,
@@ -206,7 +207,7 @@ class TokenizerJob:
             "dataset": self.dataset.fingerprint,
         }
         tmp = self.tokens_dir / ".meta.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, self.tokens_dir / "meta.json")
         self.ctx.log("token shards: " + ", ".join(f"{s} {v['tokens']} tokens" for s, v in splits.items()))
         return splits

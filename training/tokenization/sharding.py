@@ -99,6 +99,8 @@ def encode_part(task: dict[str, Any]) -> dict[str, Any]:
                 stats["unk"] += int(np.count_nonzero(flat == unk_id))
             if counts is not None:
                 counts += np.bincount(flat, minlength=counts.size)[: counts.size]
+                if specials_per_doc:  # count text tokens only: drop the BOS the tokenizer put before each document
+                    counts[task["bos_id"]] -= len(ids)
     _atomic_save(part_path(parts, name, "lens.npy"), _concat(lens, np.int64))
     _atomic_save(part_path(parts, name, "difficulty.npy"), _concat(difficulty, np.float64))
     if counts is not None:

@@ -36,14 +36,10 @@ def _report(job: Job) -> dict[str, Any] | None:
 
 
 def _label(job: Job, report: dict[str, Any]) -> str:
+    if job.name:
+        return f"#{job.pk} {job.name}"
     tokenizer = report.get("tokenizer") or {}
-    parts = [
-        f"#{job.pk}",
-        job.name or "",
-        str(tokenizer.get("algorithm") or ""),
-        str(tokenizer.get("vocab_size") or ""),
-    ]
-    return " ".join(p for p in parts if p)
+    return " ".join(str(p) for p in (f"#{job.pk}", tokenizer.get("algorithm"), tokenizer.get("vocab_size")) if p)
 
 
 def _fallback_compare(labelled: list[dict[str, Any]]) -> dict[str, Any]:

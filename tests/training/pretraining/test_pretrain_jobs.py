@@ -75,3 +75,36 @@ def test_pretrain_jobs_single_multiprocess_and_multihost(tmp_path, shards_artifa
     assert len(reference) == 6
     for other in (done2, done3):
         assert losses(other) == pytest.approx(reference, abs=2e-4)
+
+
+def test_killed_pretrain_worker_resumes_from_checkpoint(tmp_path, shards_artifact, settings):
+    from training.services import job_execute, jobs_reap_stale
+
+    settings.JOB_STALE_SECONDS = 2
+    config = {**CONFIG, "max_steps": 60, "checkpoint_every": 5, "warmup_steps": 2}
+    reference = job_launch(kind="pretrain", config=config)
+    purge_queue("gpu")
+    assert job_execute(job_id=reference.pk) == "succeeded"
+
+    env = {"JOB_HEARTBEAT_SECONDS": "0.3", "JOB_STALE_SECONDS": "2"}
+    victim = job_launch(kind="pretrain", config=config)
+    with celery_worker(tmp_path / "a.log", queue="gpu", **env) as first:
+        deadline = time.monotonic() + 180
+        while Job.objects.get(pk=victim.pk).progress_step < 12:
+            assert time.monotonic() < deadline, first.log()[-3000:]
+            time.sleep(0.1)
+        first.kill()
+    killed_at = Job.objects.get(pk=victim.pk).progress_step
+    with celery_worker(tmp_path / "b.log", queue="gpu", **env) as second:
+        time.sleep(2.5)
+        assert jobs_reap_stale() == [victim.pk]
+        done = wait_finished(victim.pk, [second])
+    assert done.status == JobStatus.SUCCEEDED, done.error_message
+    log = (done.folder / "run.log").read_text()
+    resumed_from = int(log.split("resumed from checkpoint at step ")[1].split()[0])
+    assert killed_at - 5 <= resumed_from <= killed_at  # at most one checkpoint interval lost
+    # The resumed run's curve continues the uninterrupted one exactly.
+    ref = dict(JobMetric.objects.filter(job=reference, name="loss").values_list("step", "value"))
+    after = {s: v for s, v in JobMetric.objects.filter(job=done, name="loss").values_list("step", "value")}
+    for step in range(resumed_from + 1, 61):
+        assert after[step] == pytest.approx(ref[step], abs=1e-4), step
