@@ -14,9 +14,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "sources": [{"type": "files", "path": "/data/corpus", "formats": ["txt", "md", "jsonl", "parquet"]}]
         },
         "HF dataset": {
-            "sources": [
-                {"type": "hf", "dataset": "wikitext", "dataset_config": "wikitext-103-raw-v1", "split": "train"}
-            ]
+            "sources": [{"type": "hf", "dataset": "wikitext", "dataset_config": "wikitext-2-raw-v1", "split": "train"}]
         },
     },
     "train_tokenizer": {

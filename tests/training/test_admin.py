@@ -111,6 +111,14 @@ def test_rich_form_shapes(staff):
     assert '<option value="gpu" selected>' in html
 
 
+def test_every_registered_kind_gets_a_form(staff):
+    for name, kind in KINDS.items():
+        schema_fields = kind.load_config_class().__dataclass_fields__
+        html = _html(staff.get(ADD, {"kind": name}))
+        for field_name in schema_fields:
+            assert f'name="config-{field_name}"' in html, (name, field_name)
+
+
 def test_preset_prefills_the_form(staff, monkeypatch):
     monkeypatch.setitem(PRESETS, "test_steps", {"quick": {"steps": 3, "seconds_per_step": 0.25}})
     html = _html(staff.get(ADD, {"kind": "test_steps"}))

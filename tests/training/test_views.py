@@ -2,11 +2,13 @@
 
 import gzip
 import io
+import threading
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -193,6 +195,9 @@ def test_corpus_funnel_and_samples_are_rendered_escaped(staff):
     samples = {
         "exact_dedup": ["a duplicate <script>alert(1)</script>"],
         "pii": [{"before": "mail me at a@b.example", "after": "mail me at <EMAIL>", "types": ["email"]}],
+        "near_dup": [
+            {"id": "doc-9", "rule": "near_duplicate", "similar_to": "doc-3", "text": "<i>almost</i>\nthe same"}
+        ],
     }
     extra = {"languages": {"en": 75, "de": 5}, "notes": ["one", "two"]}
     Job.objects.filter(pk=job.pk).update(
@@ -206,6 +211,8 @@ def test_corpus_funnel_and_samples_are_rendered_escaped(staff):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "mail me at &lt;EMAIL&gt;" in html
     assert '<details class="sample-group" data-step="pii">' in html
+    # A sample with text: its labels on one line, its text preformatted and escaped.
+    assert "doc-9" in html and "near_duplicate" in html and "&lt;i&gt;almost&lt;/i&gt;\nthe same</pre>" in html
     assert 'id="report-extra_stats"' in html and '<th scope="row">en</th>' in html
 
 
@@ -361,3 +368,70 @@ def test_tokenizer_comparison(staff):
     assert staff.get(url, {"ids": "1,abc"}).status_code == 400
     html = _html(staff.get(url))
     assert 'id="compare-form"' in html and f'value="{bpe.pk}"' in html
+
+
+# --- in a real Chromium -------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+    # Playwright's sync API keeps an asyncio loop on this thread; the ORM calls between browser steps are plain
+    # synchronous code, so Django's async-context guard does not apply.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, errors
+        browser.close()
+        # ORM calls made beside Playwright's loop get a connection of their own context; close it, or PostgreSQL
+        # refuses to drop the test database at the end of the session.
+        connections.close_all()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_job_page_goes_live_from_queued_to_succeeded(browser_page, live_server, settings):
+    from tests.annotation.factories import EngineerFactory
+
+    settings.JOB_HEARTBEAT_SECONDS = 0.3
+    page, errors = browser_page
+    EngineerFactory(username="watcher")
+    job = job_launch(kind="test_steps", config={"steps": 8, "seconds_per_step": 0.25})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "watcher")
+    page.fill("#id_password", "pw-plumbline-1")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/annotate/")
+    page.goto(f"{live_server.url}{reverse('training:job-detail', args=[job.pk])}")
+    assert page.text_content("#job-status") == "queued"
+
+    def work() -> None:
+        try:
+            job_execute(job_id=job.pk, hostname="browser-test")
+        finally:
+            connections.close_all()  # this thread's connection, or the test database cannot be dropped
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        page.wait_for_function("document.getElementById('job-status').textContent === 'running'", timeout=20_000)
+        page.wait_for_function("document.querySelectorAll('#charts .chart').length === 2", timeout=20_000)
+        # The page reloads itself once the job has finished, to show its result and artifacts.
+        page.wait_for_selector("#result-card:not([hidden])", timeout=30_000)
+    finally:
+        worker.join(timeout=30)
+    assert page.text_content("#job-status") == "succeeded"
+    page.wait_for_function("document.querySelectorAll('#charts .chart').length === 2", timeout=20_000)
+    points = page.evaluate("document.querySelector('#charts .chart[data-metric=loss]').data[0].x.length")
+    assert points == 8
+    assert page.get_attribute("#job-progress", "aria-valuenow") == "100"
+    assert page.is_visible("[data-action=clone]") and not page.is_visible("[data-action=cancel]")
+    assert errors == []

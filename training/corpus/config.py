@@ -112,7 +112,7 @@ class LanguageConfig:
     enabled: bool = field(True, help="run this step")
     languages: list[str] = field(default_factory=lambda: ["en"], help="ISO 639-1 codes to keep")
     min_confidence: float = field(0.5, help="drop documents whose top language has a lower probability")
-    sample_chars: int = field(2000, help="classify only the first N characters (enough for a stable answer)")
+    sample_chars: int = field(1000, help="classify only the first N characters (enough for a stable answer)")
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -220,6 +220,17 @@ class PIIConfig:
             raise ConfigError(f"unknown type(s) {unknown}; known: {list(PII_TYPES)}", "types")
 
 
+# better-profanity's list holds words that documentation uses innocently (Sphinx's :meth:, len(), strip(), kill
+# signals, "dummy" variables, "foobar", master/slave replication, ...): counting them would flag the Python docs.
+# fmt: off
+LEXICON_IGNORE = (
+    "meth", "len", "strip", "dummy", "kill", "xxx", "xx", "foobar", "fubar", "pot", "slope", "ugly", "guido",
+    "wang", "fat", "stroke", "murder", "slave", "racy", "woody", "massa", "naked", "crack", "screw", "screwing",
+    "balls", "nuts", "knob", "hardcore", "hooker", "lust", "pawn", "prick", "pube", "facial", "erotic",
+)
+# fmt: on
+
+
 @dataclass
 class HarmfulConfig:
     """Score documents for harmful content and flag or drop them."""
@@ -239,6 +250,10 @@ class HarmfulConfig:
         0.02, help="lexicon: share of lexicon words at which the score reaches 1 (score = share / saturation)"
     )
     batch_size: int = field(16, help="classifier: texts per forward pass")
+    lexicon_ignore: list[str] = field(
+        default_factory=lambda: list(LEXICON_IGNORE),
+        help="lexicon: word-list entries that are ordinary or technical vocabulary and must not count",
+    )
 
     def __post_init__(self) -> None:
         if self.detector == "classifier" and not self.model_path:

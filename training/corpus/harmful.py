@@ -2,10 +2,11 @@
 pipeline: anything with ``score(texts) -> list[float]`` (0 harmless .. 1 harmful) is a detector.
 
 The default is a lexicon detector over the word list that the ``better-profanity`` package ships (900+ words and
-phrases, matched as whole lower-cased words, phrases as word sequences): its score is the share of the document's
-words that are lexicon hits divided by ``saturation`` and capped at 1, so one stray word in a long page stays low
-while a short abusive message scores high. A local Hugging Face text-classification model is the stronger option
-(``detector: classifier``); transformers is imported only then.
+phrases, matched as whole lower-cased words, phrases as word sequences), less the entries that are ordinary or
+technical vocabulary (``len``, ``meth``, ``strip``, ``kill``, ...: ``lexicon_ignore``): its score is the share of
+the document's words that are lexicon hits divided by ``saturation`` and capped at 1, so one stray word in a long
+page stays low while a short abusive message scores high. A local Hugging Face text-classification model is the
+stronger option (``detector: classifier``); transformers is imported only then.
 """
 
 import re
@@ -15,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from .config import HarmfulConfig
 
-_WORD = re.compile(r"[a-z0-9$@]+(?:['\u2019][a-z]+)?")
+_TOKEN = re.compile(r"\w+")  # the same tokens as the near-dup shingles, so the worker tokenizes once
 
 
 @runtime_checkable
@@ -23,39 +24,41 @@ class HarmfulContentDetector(Protocol):
     def score(self, texts: list[str]) -> list[float]: ...
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
+@lru_cache(maxsize=8)
+def _lexicon(ignore: frozenset[str]) -> tuple[frozenset[str], frozenset[tuple[str, ...]]]:
     words_file = resources.files("better_profanity").joinpath("profanity_wordlist.txt")
-    entries = [line.strip().lower() for line in words_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    single = frozenset(e for e in entries if " " not in e)
-    phrases = frozenset(tuple(e.split()) for e in entries if " " in e)
+    entries = [_TOKEN.findall(line.lower()) for line in words_file.read_text(encoding="utf-8").splitlines()]
+    single = frozenset(e[0] for e in entries if len(e) == 1 and e[0] not in ignore)
+    phrases = frozenset(tuple(e) for e in entries if len(e) > 1)
     return single, phrases
 
 
 class LexiconDetector:
-    """Whole-word matches against the better-profanity word list."""
+    """Whole-word matches against the better-profanity word list, minus words that are ordinary vocabulary."""
 
-    def __init__(self, saturation: float = 0.02):
+    def __init__(self, saturation: float = 0.02, ignore: list[str] | tuple[str, ...] = ()):
         self.saturation = saturation
-        self.words, self.phrases = _lexicon()
+        self.words, self.phrases = _lexicon(frozenset(w.lower() for w in ignore))
         self.phrase_heads = frozenset(p[0] for p in self.phrases)
 
-    def hits(self, text: str) -> tuple[int, int]:
-        """(lexicon hits, words)."""
-        tokens = _WORD.findall(text.lower())
+    def hits(self, tokens: list[str]) -> int:
         hits = sum(1 for t in tokens if t in self.words)
-        if self.phrases and not self.phrase_heads.isdisjoint(tokens):
+        if not self.phrase_heads.isdisjoint(tokens):
             for i, token in enumerate(tokens):
                 if token in self.phrase_heads:
                     hits += sum(1 for p in self.phrases if p[0] == token and tuple(tokens[i : i + len(p)]) == p)
-        return hits, len(tokens)
+        return hits
+
+    def score_tokens(self, token_lists: list[list[str]]) -> list[float]:
+        """Scores from lower-cased ``\\w+`` tokens (the worker already has them)."""
+        out = []
+        for tokens in token_lists:
+            hits = self.hits(tokens)
+            out.append(min(1.0, hits / max(len(tokens), 1) / self.saturation) if hits else 0.0)
+        return out
 
     def score(self, texts: list[str]) -> list[float]:
-        out = []
-        for text in texts:
-            hits, words = self.hits(text)
-            out.append(min(1.0, hits / max(words, 1) / self.saturation) if hits else 0.0)
-        return out
+        return self.score_tokens([_TOKEN.findall(text.lower()) for text in texts])
 
 
 class ClassifierDetector:
@@ -81,4 +84,4 @@ class ClassifierDetector:
 def build_detector(cfg: HarmfulConfig) -> HarmfulContentDetector:
     if cfg.detector == "classifier":
         return ClassifierDetector(cfg.model_path, cfg.harmful_labels, cfg.batch_size)
-    return LexiconDetector(cfg.saturation)
+    return LexiconDetector(cfg.saturation, cfg.lexicon_ignore)

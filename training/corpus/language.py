@@ -112,6 +112,7 @@ class FastLangid:
             pending = np.setdiff1d(pending, placed, assume_unique=True)
             slots[pending] = (slots[pending] + np.uint64(1)) & self.mask
         self.unigram = self._lookup(np.arange(256, dtype=np.uint64) | np.uint64(1 << 48))
+        self.bigram = self._lookup(np.arange(65536, dtype=np.uint64) | np.uint64(2 << 48))  # direct tables: no probing
         self.nb_ptc = model["nb_ptc"]
         self.nb_pc = model["nb_pc"]
         self.classes = [str(c) for c in model["classes"]]
@@ -167,7 +168,10 @@ class FastLangid:
             if len(alive) == 0:
                 break
             grams = (code[alive - 1] << np.uint64(8)) | data[alive]
-            values = self._lookup(grams | np.uint64(length << 48))
+            if length == 2:
+                values = self.bigram[grams.astype(np.int64)]
+            else:
+                values = self._lookup(grams | np.uint64(length << 48))
             hit = values != _NOT_A_NODE
             alive, grams = alive[hit], grams[hit]
             feature[alive] = values[hit]  # the longer node is the state, even one without a feature
@@ -202,11 +206,11 @@ def _identifier() -> FastLangid:
     return FastLangid()
 
 
-def identify_many(texts: list[str], sample_chars: int = 2000) -> list[tuple[str, float]]:
+def identify_many(texts: list[str], sample_chars: int = 1000) -> list[tuple[str, float]]:
     return _identifier().classify_many([t[:sample_chars] for t in texts])
 
 
-def identify(text: str, sample_chars: int = 2000) -> tuple[str, float]:
+def identify(text: str, sample_chars: int = 1000) -> tuple[str, float]:
     """``(ISO 639-1 code, probability)`` of the most likely language."""
     return identify_many([text], sample_chars)[0]
 

@@ -3,9 +3,10 @@
 Shingles are runs of ``k`` words of the lower-cased text with punctuation removed (datatrove's recipe), hashed to
 32 bits. The signature is datasketch's ``affine32`` scheme, value for value (a test checks it against
 ``datasketch.MinHash.update_batch``): each hash is pre-mixed with the MurmurHash3 finalizer, then every
-permutation ``a * h + b (mod 2^32)`` is applied and the minimum kept. datasketch does that for the whole set at once
-in one ``(shingles x permutations)`` array; here it runs in blocks that stay in cache, and the word hashes come from
-a per-process cache, so a MB of text costs ~30 ms instead of seconds of Python-level hashing.
+permutation ``a * h + b (mod 2^32)`` is applied and the minimum kept. datasketch does that in one
+``(shingles x permutations)`` array after hashing each shingle in Python; here the word hashes come from a
+per-process cache, shingles are combined with numpy, and the permutations run in ``(permutations x shingles)``
+blocks whose minimum numpy vectorizes.
 """
 
 import hashlib
@@ -16,19 +17,27 @@ import numpy as np
 
 _TOKEN = re.compile(r"\w+")
 _MIX = np.random.default_rng(5).integers(1, 2**63, size=64, dtype=np.uint64) | np.uint64(1)
-_BLOCK = 1024
+_BLOCK = 8192
 _WORD_CACHE: dict[str, int] = {}
 _WORD_CACHE_LIMIT = 2_000_000
 
 
-def _word_hash(word: str) -> int:
-    value = _WORD_CACHE.get(word)
-    if value is None:
-        if len(_WORD_CACHE) >= _WORD_CACHE_LIMIT:
-            _WORD_CACHE.clear()
-        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-        _WORD_CACHE[word] = value
-    return value
+def _word_hashes(words: list[str]) -> np.ndarray:
+    """64-bit hashes of the words, from a per-process cache (most words repeat across documents)."""
+    cache = _WORD_CACHE
+    missing = [w for w in dict.fromkeys(words) if w not in cache]
+    if missing:
+        if len(cache) + len(missing) > _WORD_CACHE_LIMIT:
+            cache.clear()
+            missing = list(dict.fromkeys(words))
+        for word in missing:
+            cache[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with punctuation dropped: what shingles (and the lexicon detector) are made of."""
+    return _TOKEN.findall(text.lower())
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -47,12 +56,12 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def shingles(text: str, size: int) -> np.ndarray:
+def shingles(text: str, size: int, words: list[str] | None = None) -> np.ndarray:
     """Sorted unique 32-bit hashes of the document's ``size``-word shingles (one shingle if it is shorter)."""
-    words = _TOKEN.findall(text.lower())
+    words = tokens(text) if words is None else words
     if not words:
         return np.empty(0, dtype=np.uint32)
-    hashes = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
+    hashes = _word_hashes(words)
     n = min(size, len(hashes))
     m = len(hashes) - n + 1
     combined = hashes[:m] * _MIX[0]
@@ -78,10 +87,15 @@ def signature(shingle_hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarra
     if len(shingle_hashes) == 0:
         return out
     mixed = _fmix32(shingle_hashes.astype(np.uint32))
+    # (permutations x shingles): the minimum then runs along contiguous memory, where numpy vectorizes it (3x faster
+    # than datasketch's (shingles x permutations) layout)
+    buffer = np.empty((num_perm, min(_BLOCK, len(mixed))), dtype=np.uint32)
     for start in range(0, len(mixed), _BLOCK):
-        block = mixed[start : start + _BLOCK, None] * a
-        block += b
-        np.minimum(out, block.min(axis=0), out=out)
+        chunk = mixed[None, start : start + _BLOCK]
+        block = buffer[:, : chunk.shape[1]]
+        np.multiply(a[:, None], chunk, out=block)
+        np.add(block, b[:, None], out=block)
+        np.minimum(out, block.min(axis=1), out=out)
     return out
 
 

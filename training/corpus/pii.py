@@ -17,6 +17,7 @@ from .config import PIIConfig
 from .pii_patterns import (
     ASSIGNMENT,
     CARD,
+    CARD_LENGTHS,
     CARD_PREFIXES,
     DIGIT_RUN,
     EMAIL_DOMAIN,
@@ -66,6 +67,14 @@ def luhn_valid(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+def card_plausible(digits: str) -> bool:
+    """An issuer prefix and a length that issuer uses."""
+    if not 13 <= len(digits) <= 19 or not digits.startswith(CARD_PREFIXES):
+        return False
+    lengths = CARD_LENGTHS.get(digits[:2]) or CARD_LENGTHS.get(digits[0])
+    return lengths is None or len(digits) in lengths
 
 
 def iban_valid(candidate: str) -> bool:
@@ -145,7 +154,7 @@ def _numeric(text: str, cfg: PIIConfig, wanted: set[str]) -> list[Finding]:
         if "credit_card" in wanted:
             for m in CARD.finditer(text, start, stop):
                 digits = m.group().replace(" ", "").replace("-", "")
-                if digits.startswith(CARD_PREFIXES) and luhn_valid(digits):
+                if card_plausible(digits) and luhn_valid(digits):
                     out.append(Finding(m.start(), m.end(), "credit_card"))
         if "phone" in wanted:
             if "+" in run.group():

@@ -31,7 +31,9 @@ IPV6 = re.compile(
 CARD = re.compile(
     r"(?<![\w-])(?:\d{4}([ -]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{5}|\d{13,19})(?![\w-])"
 )
-# Issuer prefixes: Visa, Mastercard (51-55, 2221-2720), Amex, Discover, JCB, Diners, UnionPay, Maestro.
+# Issuer prefixes: Visa, Mastercard (51-55, 2221-2720), Amex, Discover, JCB, Diners, UnionPay, Maestro; and the
+# lengths the big issuers use (a 19-digit "Amex" is not a card).
+CARD_LENGTHS = {"34": (15,), "37": (15,), "4": (13, 16, 19), "5": (16,), "2": (16,)}
 CARD_PREFIXES = tuple(
     ["4", "34", "37", "6011", "65", "35", "30", "36", "38", "39", "62", "50", "56", "57", "58", "63", "67"]
     + [str(p) for p in range(51, 56)]
@@ -91,7 +93,7 @@ SECRET_CONTEXT = [
     (
         ("PRIVATE KEY",),
         re.compile(
-            r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?)PRIVATE KEY( BLOCK)?-----"
+            r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |PGP |ENCRYPTED )?)PRIVATE KEY((?: BLOCK)?)-----"
             r".*?-----END \1PRIVATE KEY\2-----",
             re.S,
         ),

@@ -50,11 +50,10 @@ def top_ngram_fraction(ids: np.ndarray, lengths: np.ndarray, n: int, total: int)
         return 0.0
     hashes = ngram_hashes(ids, n)
     _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
-    per_position = counts[inverse]
-    best = int(per_position.max())
+    best = int(counts.max())
     if best < 2:
         return 0.0
-    first = int(np.argmax(per_position == best))
+    first = int(np.argmax(counts[inverse] == best))  # ties: the n-gram seen first
     return best * int(lengths[first : first + n].sum()) / total
 
 
@@ -72,7 +71,9 @@ def duplicate_ngram_fraction(ids: np.ndarray, lengths: np.ndarray, n: int, total
     return int(lengths[covered].sum()) / total
 
 
-def gopher_repetition(text: str, words: list[str], cfg: GopherRepetitionConfig) -> str | None:
+def gopher_repetition(
+    text: str, words: list[str], cfg: GopherRepetitionConfig, ids: np.ndarray | None = None
+) -> str | None:
     """The name of the first repetition rule the document breaks, or None."""
     length = len(text) or 1
     lines = [line for line in text.split("\n") if line.strip()]
@@ -91,7 +92,7 @@ def gopher_repetition(text: str, words: list[str], cfg: GopherRepetitionConfig) 
             return "duplicate_paragraph_chars"
     if not words or not (cfg.max_top_ngram_char_fraction or cfg.max_duplicate_ngram_char_fraction):
         return None
-    ids = word_ids(words)
+    ids = word_ids(words) if ids is None else ids
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     total = int(lengths.sum())
     for key, limit in sorted(cfg.max_top_ngram_char_fraction.items(), key=lambda kv: int(kv[0])):

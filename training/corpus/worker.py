@@ -1,9 +1,10 @@
 """The per-document steps, run on one shard in a worker process: everything but the two dedup steps, which need
 the whole corpus seen so far and so run in the main process, in document order.
 
-Order: normalize, length, language, Gopher quality, Gopher repetition, C4, PII redaction, harmful content; then
-the survivors get what the main process needs: a split, a difficulty score, the exact-dedup hash and, for the
-near-dup step, their shingle set and MinHash signature.
+Steps run one after another over the shard's surviving documents (so language identification and harmful-content
+scoring see the whole batch at once): normalize, length, language, Gopher quality, Gopher repetition, C4, PII
+redaction, harmful content. The survivors then get what the main process needs: a split, a difficulty score, the
+exact-dedup hash and, for near-dup, their shingle set and MinHash signature.
 """
 
 import hashlib
@@ -16,9 +17,9 @@ from .c4 import c4_filter
 from .difficulty import difficulty
 from .documents import Document
 from .funnel import Tally, text_bytes
-from .harmful import build_detector
-from .language import language_filter
-from .minhash import shingles, signature
+from .harmful import LexiconDetector, build_detector
+from .language import identify_many, language_keep
+from .minhash import shingles, signature, tokens
 from .normalize import normalize
 from .pii import PLACEHOLDERS, redact
 from .quality import gopher_quality
@@ -62,131 +63,212 @@ class ShardOutput:
     tally: dict = field(default_factory=dict)
 
 
+class _Live:
+    """A document still in the running, with what the steps computed about it so far."""
+
+    __slots__ = ("_ids", "_tokens", "flags", "id", "size", "source", "text", "words")
+
+    def __init__(self, doc: Document):
+        self.id, self.source, self.text = doc.id, doc.source, doc.text
+        self.size = text_bytes(doc.text)
+        self.words: list[str] | None = None
+        self._ids: np.ndarray | None = None
+        self._tokens: list[str] | None = None
+        self.flags: list[str] = []
+
+    def replace_text(self, text: str) -> None:
+        if text != self.text:
+            self.text, self.size = text, text_bytes(text)
+            self.words = self._ids = self._tokens = None
+
+    def split_words(self) -> list[str]:
+        """Whitespace-separated words (Gopher's rules and the difficulty score)."""
+        if self.words is None:
+            self.words = self.text.split()
+        return self.words
+
+    def word_ids(self) -> np.ndarray:
+        if self._ids is None:
+            self._ids = word_ids(self.split_words())
+        return self._ids
+
+    def tokens(self) -> list[str]:
+        """Lower-cased word tokens (near-dup shingles and the lexicon detector)."""
+        if self._tokens is None:
+            self._tokens = tokens(self.text)
+        return self._tokens
+
+
 class _Worker:
     def __init__(self, config: Any):
         self.config = config
         self.detector = build_detector(config.harmful) if config.harmful.enabled else None
 
-    def _filters(self, doc: Document, tally: Tally) -> tuple[str, list[str]] | None:
-        """Run the per-document filters; the surviving text and its flags, or None if a step removed it."""
-        cfg = self.config
-        text = doc.text
-        size = text_bytes(text)
-        tally.passed("read", size, size)
-        sample = {"id": doc.id}
-        if cfg.normalize.enabled:
-            text = normalize(text, cfg.normalize)
-            if not text:
-                tally.removed("normalize", "empty", size, {**sample, "text": doc.text})
-                return None
-            new_size = text_bytes(text)
-            tally.passed("normalize", size, new_size)
-            size = new_size
-        if cfg.length.enabled:
-            if len(text) < cfg.length.min_chars:
-                tally.removed("length", "too_short", size, {**sample, "text": text})
-                return None
-            if cfg.length.max_chars and len(text) > cfg.length.max_chars:
-                tally.removed("length", "too_long", size, {**sample, "text": text})
-                return None
-            tally.passed("length", size, size)
-        if cfg.language.enabled:
-            keep, language, probability = language_filter(text, cfg.language)
-            if not keep:
-                rule = "low_confidence" if language in cfg.language.languages else f"language_{language}"
-                tally.removed(
-                    "language",
-                    rule,
-                    size,
-                    {**sample, "language": language, "probability": round(probability, 3), "text": text},
-                )
-                return None
-            tally.passed("language", size, size)
-        words = text.split()
-        for name, check in (("gopher_quality", gopher_quality), ("gopher_repetition", gopher_repetition)):
-            step_cfg = getattr(cfg, name)
-            if step_cfg.enabled:
-                rule = check(text, words, step_cfg)
-                if rule is not None:
-                    tally.removed(name, rule, size, {**sample, "text": text})
-                    return None
-                tally.passed(name, size, size)
-        if cfg.c4.enabled:
-            new_text, rule, _ = c4_filter(text, cfg.c4)
-            if new_text is None:
-                tally.removed("c4", rule, size, {**sample, "text": text})
-                return None
-            new_size = text_bytes(new_text)
-            tally.passed("c4", size, new_size)
-            text, size = new_text, new_size
-        flags: list[str] = []
-        if cfg.pii.enabled:
-            redacted, findings = redact(text, cfg.pii)
-            if findings:
-                flags.append("pii_redacted")
-                for f in findings:
-                    tally.count("pii", f.kind)
-                first = findings[0]
-                shift = sum(len(PLACEHOLDERS[f.kind]) - (f.end - f.start) for f in findings if f.end <= first.start)
-                left = max(0, first.start + shift - 200)
-                tally.sample(
-                    "pii",
-                    {"id": doc.id, "kinds": sorted({f.kind for f in findings}), "text": redacted[left : left + 500]},
-                )
-                new_size = text_bytes(redacted)
-                tally.passed("pii", size, new_size)
-                text, size = redacted, new_size
-            else:
-                tally.passed("pii", size, size)
-        return text, flags
-
     def process(self, index: int, docs: list[Document]) -> ShardOutput:
         cfg = self.config
         tally = Tally(cfg.samples_per_step)
-        survivors: list[tuple[Document, str, list[str]]] = []
-        for doc in docs:
-            kept = self._filters(doc, tally)
-            if kept is not None:
-                survivors.append((doc, *kept))
-        if self.detector is not None and survivors:
-            survivors = self._harmful(survivors, tally)
-        out = ShardOutput(index=index, consumed=len(docs))
+        live = [_Live(doc) for doc in docs]
+        for doc in live:
+            tally.passed("read", doc.size, doc.size)
+        steps = (
+            ("normalize", self._normalize),
+            ("length", self._length),
+            ("language", self._language),
+            ("gopher_quality", self._gopher_quality),
+            ("gopher_repetition", self._gopher_repetition),
+            ("c4", self._c4),
+            ("pii", self._pii),
+            ("harmful", self._harmful),
+        )
+        for name, step in steps:
+            if getattr(cfg, name).enabled and live:
+                live = step(live, tally)
+        out = self._output(index, len(docs), live)
+        out.tally = tally.to_json()
+        return out
+
+    def _normalize(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        kept = []
+        for doc in live:
+            before, original = doc.size, doc.text
+            doc.replace_text(normalize(doc.text, self.config.normalize))
+            if not doc.text:
+                tally.removed("normalize", "empty", before, {"id": doc.id, "text": original})
+                continue
+            tally.passed("normalize", before, doc.size)
+            kept.append(doc)
+        return kept
+
+    def _length(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        cfg = self.config.length
+        kept = []
+        for doc in live:
+            n = len(doc.text)
+            rule = "too_short" if n < cfg.min_chars else "too_long" if cfg.max_chars and n > cfg.max_chars else None
+            if rule:
+                tally.removed("length", rule, doc.size, {"id": doc.id, "text": doc.text})
+            else:
+                tally.passed("length", doc.size, doc.size)
+                kept.append(doc)
+        return kept
+
+    def _language(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        cfg = self.config.language
+        kept = []
+        for doc, (language, probability) in zip(
+            live, identify_many([d.text for d in live], cfg.sample_chars), strict=True
+        ):
+            if language_keep(language, probability, cfg):
+                tally.passed("language", doc.size, doc.size)
+                kept.append(doc)
+                continue
+            rule = "low_confidence" if language in cfg.languages else f"language_{language}"
+            sample = {"id": doc.id, "language": language, "probability": round(probability, 3), "text": doc.text}
+            tally.removed("language", rule, doc.size, sample)
+        return kept
+
+    def _gopher_quality(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        cfg = self.config.gopher_quality
+        kept = []
+        for doc in live:
+            rule = gopher_quality(doc.text, doc.split_words(), cfg)
+            if rule is None:
+                tally.passed("gopher_quality", doc.size, doc.size)
+                kept.append(doc)
+            else:
+                tally.removed("gopher_quality", rule, doc.size, {"id": doc.id, "text": doc.text})
+        return kept
+
+    def _gopher_repetition(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        cfg = self.config.gopher_repetition
+        kept = []
+        for doc in live:
+            rule = gopher_repetition(doc.text, doc.split_words(), cfg, doc.word_ids())
+            if rule is None:
+                tally.passed("gopher_repetition", doc.size, doc.size)
+                kept.append(doc)
+            else:
+                tally.removed("gopher_repetition", rule, doc.size, {"id": doc.id, "text": doc.text})
+        return kept
+
+    def _c4(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        kept = []
+        for doc in live:
+            new_text, rule, removed_lines = c4_filter(doc.text, self.config.c4)
+            if new_text is None:
+                tally.removed("c4", rule, doc.size, {"id": doc.id, "text": doc.text})
+                continue
+            before = doc.size
+            if removed_lines:
+                tally.count("c4", "lines_removed", removed_lines)
+                doc.replace_text(new_text)
+            tally.passed("c4", before, doc.size)
+            kept.append(doc)
+        return kept
+
+    def _pii(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        for doc in live:
+            redacted, findings = redact(doc.text, self.config.pii)
+            before = doc.size
+            if findings:
+                doc.flags.append("pii_redacted")
+                for finding in findings:
+                    tally.count("pii", finding.kind)
+                first = findings[0]
+                left = max(0, first.start - 200)  # the redacted text matches the input up to the first finding
+                tally.sample(
+                    "pii",
+                    {
+                        "id": doc.id,
+                        "kinds": sorted({f.kind for f in findings}),
+                        "placeholder": PLACEHOLDERS[first.kind],
+                        "text": redacted[left : left + 500],
+                    },
+                )
+                doc.replace_text(redacted)
+            tally.passed("pii", before, doc.size)
+        return live
+
+    def _harmful(self, live: list[_Live], tally: Tally) -> list[_Live]:
+        cfg = self.config.harmful
+        kept = []
+        if isinstance(self.detector, LexiconDetector):
+            scores = self.detector.score_tokens([d.tokens() for d in live])
+        else:
+            scores = self.detector.score([d.text for d in live])
+        for doc, score in zip(live, scores, strict=True):
+            if score >= cfg.threshold:
+                sample = {"id": doc.id, "score": round(float(score), 4), "text": doc.text}
+                if cfg.action == "drop":
+                    tally.removed("harmful", "harmful", doc.size, sample)
+                    continue
+                doc.flags.append("harmful")
+                tally.count("harmful", "flagged")
+                tally.sample("harmful", {**sample, "rule": "flagged"})
+            tally.passed("harmful", doc.size, doc.size)
+            kept.append(doc)
+        return kept
+
+    def _output(self, index: int, consumed: int, live: list[_Live]) -> ShardOutput:
+        cfg = self.config
+        out = ShardOutput(index=index, consumed=consumed)
         signatures = []
-        for doc, text, flags in survivors:
-            words = text.split()
+        for doc in live:
+            words = doc.split_words()
             out.ids.append(doc.id)
-            out.texts.append(text)
+            out.texts.append(doc.text)
             out.sources.append(doc.source)
             out.splits.append(assign_split(doc.id, cfg.split))
-            out.difficulty.append(difficulty(words, word_ids(words)))
-            out.flags.append(flags)
-            out.exact.append(hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest())
+            out.difficulty.append(difficulty(words, doc.word_ids()))
+            out.flags.append(doc.flags)
+            out.exact.append(hashlib.blake2b(doc.text.encode("utf-8"), digest_size=16).digest())
             if cfg.near_dup.enabled:
-                doc_shingles = shingles(text, cfg.near_dup.shingle_size)
+                doc_shingles = shingles(doc.text, cfg.near_dup.shingle_size, doc.tokens())
                 out.shingles.append(doc_shingles)
                 signatures.append(signature(doc_shingles, cfg.near_dup.num_perm, cfg.near_dup.seed))
         if signatures:
             out.signatures = np.stack(signatures)
-        out.tally = tally.to_json()
         return out
-
-    def _harmful(self, survivors: list, tally: Tally) -> list:
-        cfg = self.config.harmful
-        scores = self.detector.score([text for _, text, _ in survivors])
-        kept = []
-        for (doc, text, flags), score in zip(survivors, scores, strict=True):
-            size = text_bytes(text)
-            if score >= cfg.threshold:
-                sample = {"id": doc.id, "score": round(float(score), 4), "text": text}
-                if cfg.action == "drop":
-                    tally.removed("harmful", "harmful", size, sample)
-                    continue
-                flags = [*flags, "harmful"]
-                tally.sample("harmful", {**sample, "rule": "flagged"})
-                tally.count("harmful", "flagged")
-            tally.passed("harmful", size, size)
-            kept.append((doc, text, flags))
-        return kept
 
 
 _WORKER: _Worker | None = None

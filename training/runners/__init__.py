@@ -52,6 +52,15 @@ KINDS: dict[str, JobKind] = {
             "gpu",
             "Sample K responses per prompt from model versions into an annotation project (the next comparisons).",
         ),
+        JobKind("sft", "training.runners.sft", "SftConfig", "gpu", "Supervised fine-tuning on an SFT snapshot (TRL)."),
+        JobKind(
+            "reward_model",
+            "training.runners.reward_model",
+            "RewardModelConfig",
+            "gpu",
+            "A scalar reward model on a preference snapshot (TRL RewardTrainer).",
+        ),
+        JobKind("dpo", "training.runners.dpo", "DpoConfig", "gpu", "Direct Preference Optimization (TRL DPOTrainer)."),
     )
 }
 

@@ -30,6 +30,7 @@ class TrainTokenizerConfig:
     input: str = field(
         "latest",
         help='The prepared dataset: "latest" (the newest dataset artifact), an artifact id, or a folder path.',
+        artifact="dataset",
     )
     algorithm: Literal["bpe", "wordpiece", "unigram"] = field(
         "bpe",

@@ -35,16 +35,63 @@ def _relative(path: Path) -> str:
     return str(resolved.relative_to(root))
 
 
+def snapshot_artifact(snapshot_id: int) -> Artifact:
+    """The registry entry of an annotation dataset snapshot (created on first use), so runs can name it as input."""
+    from annotation.models import DatasetSnapshot
+
+    snapshot = DatasetSnapshot.objects.select_related("project").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise ApiError(f"No dataset snapshot {snapshot_id}.", code="unknown_input")
+    artifact, _ = Artifact.objects.get_or_create(
+        path=snapshot.path,
+        defaults={
+            "kind": Artifact.Kind.SNAPSHOT,
+            "name": f"{snapshot.kind} snapshot {snapshot.pk} of {snapshot.project.name}",
+            "size_bytes": snapshot.size_bytes,
+            "sha256": snapshot.sha256,
+            "metadata": {
+                "snapshot_id": snapshot.pk,
+                "snapshot_kind": snapshot.kind,
+                "project_id": snapshot.project_id,
+                "row_count": snapshot.row_count,
+                "filters": snapshot.filters,
+            },
+        },
+    )
+    return artifact
+
+
 def artifact_resolve(reference: str | int, kind: str | None = None) -> Artifact:
-    """An artifact by id, by path (relative to ARTIFACTS_ROOT or absolute inside it), or "latest" of a kind."""
+    """An artifact by id, by path (relative to ARTIFACTS_ROOT or absolute inside it), or "latest" of a kind.
+
+    ``kind`` may list alternatives ("model|adapter"); "snapshot:preferences" / "snapshot:sft" name annotation
+    dataset snapshots, which are also accepted as ``snapshot:<id>`` references.
+    """
     ref = str(reference).strip()
+    kinds = kind.split("|") if kind else []
+    snapshot_kind = None
+    if kinds and kinds[0].startswith("snapshot:"):
+        snapshot_kind = kinds[0].split(":", 1)[1]
+        kinds = ["snapshot"]
+    if ref.startswith("snapshot:"):
+        found = snapshot_artifact(int(ref.split(":", 1)[1]) if ref.split(":", 1)[1].isdigit() else -1)
+        _check_snapshot_kind(found, snapshot_kind)
+        return found
+    if snapshot_kind and ref == "latest":
+        from annotation.models import DatasetSnapshot
+
+        newest = DatasetSnapshot.objects.filter(kind=snapshot_kind).order_by("-id").first()
+        if newest is None:
+            raise ApiError(f"There is no {snapshot_kind} snapshot yet: freeze one first.", code="no_input")
+        return snapshot_artifact(newest.pk)
     qs = Artifact.objects.all()
-    if kind:
-        qs = qs.filter(kind=kind)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    label = " or ".join(kinds) or "artifact"
     if ref == "latest":
         found = qs.filter(job__status=JobStatus.SUCCEEDED).order_by("-id").first() or qs.order_by("-id").first()
         if found is None:
-            raise ApiError(f"There is no {kind or 'artifact'} yet to use as input.", code="no_input")
+            raise ApiError(f"There is no {label} yet to use as input.", code="no_input")
         return found
     if ref.isdigit():
         found = qs.filter(pk=int(ref)).first()
@@ -56,8 +103,17 @@ def artifact_resolve(reference: str | int, kind: str | None = None) -> Artifact:
         except ValueError:
             found = None
     if found is None:
-        raise ApiError(f"No {kind or 'artifact'} matches {ref!r}.", code="unknown_input")
+        raise ApiError(f"No {label} matches {ref!r}.", code="unknown_input")
+    _check_snapshot_kind(found, snapshot_kind)
     return found
+
+
+def _check_snapshot_kind(artifact: Artifact, wanted: str | None) -> None:
+    have = artifact.metadata.get("snapshot_kind")
+    if wanted and have != wanted:
+        raise ApiError(
+            f"Artifact {artifact.pk} is a {have} snapshot; this run needs a {wanted} snapshot.", code="wrong_input"
+        )
 
 
 @transaction.atomic

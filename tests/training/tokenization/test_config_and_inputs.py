@@ -85,22 +85,22 @@ def test_missing_input_folder_says_so(tmp_path):
 
 def test_folder_without_manifest_is_not_a_dataset(tmp_path):
     (tmp_path / "data").mkdir()
-    with pytest.raises(DatasetError, match="no manifest.json"):
+    with pytest.raises(DatasetError, match=r"no manifest\.json"):
         run_tokenizer(tmp_path / "out", {"input": str(tmp_path / "data")})
     (tmp_path / "data" / "manifest.json").write_text(json.dumps({"format": "something/2"}))
-    with pytest.raises(DatasetError, match="expected 'plumbline.dataset/1'"):
+    with pytest.raises(DatasetError, match=r"expected 'plumbline\.dataset/1'"):
         run_tokenizer(tmp_path / "out", {"input": str(tmp_path / "data")})
 
 
 def test_empty_train_split_is_an_error(tmp_path):
     data = write_prepared_dataset(tmp_path / "data", {"train": [], "validation": ["some text"]})
-    with pytest.raises(DatasetError, match="train split .* has no documents"):
+    with pytest.raises(DatasetError, match=r"train split .* has no documents"):
         run_tokenizer(tmp_path / "out", {"input": str(data)})
 
 
 @pytest.mark.parametrize("algorithm", ["unigram", "wordpiece"])
 def test_vocab_below_the_corpus_alphabet_fails_with_advice(tmp_path, algorithm):
     data = write_prepared_dataset(tmp_path / "data", {"train": stdlib_documents()[:100]})
-    with pytest.raises(ValueError, match="vocab_size 40 is below the alphabet of the corpus.*raise vocab_size"):
+    with pytest.raises(ValueError, match=r"vocab_size 40 is below the alphabet of the corpus.*raise vocab_size"):
         run_tokenizer(tmp_path / "out", {"input": str(data), "algorithm": algorithm, "vocab_size": 40})
     assert not (tmp_path / "out" / "tokenizer").exists()

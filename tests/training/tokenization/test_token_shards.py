@@ -22,7 +22,7 @@ def split_documents(dataset, split):
 
 
 def encode_all(tokenizer, texts):
-    return [tokenizer(t).input_ids + [tokenizer.eos_token_id] for t in texts]
+    return [[*tokenizer(t).input_ids, tokenizer.eos_token_id] for t in texts]
 
 
 class InterruptingContext(LocalContext):
@@ -107,7 +107,9 @@ def test_curriculum_orders_train_by_difficulty_and_bos_is_prepended(trained, pre
     # held-out splits keep their prepared order
     validation = split_documents(prepared_dataset, "validation")
     assert [d.tolist() for d in shards.documents("validation")] == encode_all(tokenizer, [t for t, _ in validation])
-    assert tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False) == "<|bos|><|user|>hi<|eos|>"
+    assert (
+        tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False) == "<|bos|><|user|>hi<|eos|>"
+    )
 
 
 def test_same_input_and_config_give_identical_bytes(trained, prepared_dataset, tmp_path):

@@ -95,7 +95,7 @@ def test_chat_template_assistant_mask_covers_exactly_the_replies(trained, algori
     expected = []
     for message in CONVERSATION:
         if message["role"] == "assistant":
-            expected += tokenizer(message["content"], add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+            expected += [*tokenizer(message["content"], add_special_tokens=False).input_ids, tokenizer.eos_token_id]
     assert masked == expected
     # and nothing else: every unmasked token belongs to a system/user turn or is a role/eos marker
     assert sum(mask) == len(expected) < len(ids)

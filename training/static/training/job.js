@@ -85,7 +85,7 @@
     $("progress-percent").textContent = p.total ? `(${(fraction * 100).toFixed(1)}%)` : "";
     $("progress-message").textContent = p.message || "";
     $("progress-eta").textContent = p.eta_seconds !== null && p.eta_seconds !== undefined ? `ETA ${duration(p.eta_seconds)}` : "";
-    $("job-duration").textContent = job.duration_seconds !== null ? `· ran ${duration(job.duration_seconds)}` : "";
+    $("job-duration").textContent = job.duration_seconds !== null ? `ran ${duration(job.duration_seconds)}` : "";
 
     $("meta-attempt").textContent = String(job.attempt);
     $("meta-worker").textContent = job.worker_host ? `${job.worker_host}${job.worker_pid ? ` (pid ${job.worker_pid})` : ""}` : "—";

@@ -1,0 +1,570 @@
+"""Pretraining throughput on this CPU: the runner against a hand-written PyTorch loop, MFU, and what closes the gap.
+
+One run measures, on the same model (llama, 6 layers, 384 hidden, seq 256, the ``small`` preset), the same token
+shards (the standard library's docstrings, BPE vocab 8192; see bench/common_shards.py) and the same batches:
+
+1. the fp32 (and bf16) matmul peak of this machine, at 1 and 2 threads and two matrix sizes;
+2. the runner (``training.runners.pretrain.run`` in a ``LocalContext``) and a minimal PyTorch loop written here
+   (same ``build_model``, same ``PackedWindows`` order, same micro-batch and accumulation, AdamW, plain fp32
+   forward/backward/step), alternating, with per-step wall-clock and process-CPU timestamps taken the same way for
+   both; target: runner tokens/s ÷ raw tokens/s ≥ 0.95;
+3. a sweep, each setting in a fresh subprocess (so thread pools, OpenMP settings and compile caches never leak):
+   threads and OpenMP wait policy, micro-batch size, the AdamW implementation, ``torch.compile`` (time-boxed) and
+   bf16 autocast, each stage keeping the best setting of the one before (a greedy coordinate search).
+
+Per-step throughput is reported as the median over the steps after warmup; on a machine shared with other work the
+``tokens per CPU-second`` column (process CPU time, all threads) shows what the process did with the time it got.
+
+Usage: ``python bench/pretrain_throughput.py`` (about 8-10 minutes on 2 cores; ``--no-sweep`` for the comparison
+alone, ``--quick`` for a 2-minute smoke run). Results: tables on stdout, JSON in var/bench/. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent.parent))
+
+from training.pretraining.cpu_defaults import apply_cpu_env_defaults  # noqa: E402  (no torch import)
+
+apply_cpu_env_defaults()  # what a CPU worker gets: must precede the first torch import of the process
+
+import common_shards  # noqa: E402
+import harness  # noqa: E402
+
+SEQ_LEN = 256
+RESULT_MARK = "BENCH-RESULT "
+
+
+# --- the hand-written loop ---------------------------------------------------------------------------------------
+
+
+def model_config(shards: Path, **overrides):
+    from training.configs import from_dict
+    from training.runners.pretrain import PretrainConfig
+
+    base = {"input": str(shards), "architecture": "llama", "preset": "small", "seq_len": SEQ_LEN}
+    return from_dict(PretrainConfig, {**base, **overrides})
+
+
+class RawLoop:
+    """The floor the runner is held to: forward, cross-entropy, backward (with accumulation), clip, AdamW step.
+
+    ``options``: micro_batch, accum, threads, compile, optimizer (single | foreach | fused), precision (fp32 | bf16).
+    """
+
+    def __init__(self, shards: Path, options: dict):
+        import torch
+        from transformers import AutoTokenizer
+
+        from training.pretraining.data import PackedWindows, TokenSplit
+        from training.pretraining.models import build_model, training_flops_per_token
+
+        self.o = options
+        torch.set_num_threads(options["threads"])
+        config = model_config(shards)
+        tokenizer = AutoTokenizer.from_pretrained(shards / "../tokenizer")
+        self.data = PackedWindows(TokenSplit(shards, "train"), SEQ_LEN, config.seed)
+        self.model = build_model(config, tokenizer)
+        self.model.train()
+        self.flops_per_token = training_flops_per_token(self.model, SEQ_LEN)
+        kind = options.get("optimizer", "single")
+        flags = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}[kind]
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=0.1, **flags
+        )
+        self.forward = torch.compile(self.model) if options.get("compile") else self.model
+        self.position = 0
+        self.tokens_per_step = options["micro_batch"] * options["accum"] * SEQ_LEN
+
+    def step(self) -> float:
+        import torch
+        import torch.nn.functional as F
+
+        mb, accum = self.o["micro_batch"], self.o["accum"]
+        total = 0.0
+        for micro in range(accum):
+            tokens = torch.from_numpy(self.data.batch(self.position + micro * mb, mb))
+            cast = (
+                torch.autocast("cpu", dtype=torch.bfloat16)
+                if self.o.get("precision") == "bf16"
+                else contextlib.nullcontext()
+            )
+            with cast:
+                logits = self.forward(input_ids=tokens[:, :-1]).logits
+            loss = F.cross_entropy(logits.float().flatten(0, 1), tokens[:, 1:].flatten())
+            (loss / accum).backward()
+            total += float(loss.detach())
+        self.position += mb * accum
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return total / accum
+
+
+class Marks:
+    """(wall, cpu) timestamps at the start of the loop and at the end of each step, taken the same way for both."""
+
+    def __init__(self):
+        self.start: tuple[float, float] | None = None
+        self.steps: list[tuple[float, float]] = []
+        self.losses: list[float] = []
+
+    @staticmethod
+    def now() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    def durations(self) -> list[tuple[float, float]]:
+        points = [self.start, *self.steps]
+        return [(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:], strict=False)]
+
+    def summary(self, tokens_per_step: int, warmup: int) -> dict:
+        d = self.durations()
+        steady = d[warmup:] or d
+        wall = [tokens_per_step / w for w, _ in steady]
+        cpu = [tokens_per_step / c for _, c in steady if c > 0]
+        loop_wall = self.steps[-1][0] - self.start[0]
+        loop_cpu = self.steps[-1][1] - self.start[1]
+        return {
+            "steps": len(d),
+            "tokens_per_step": tokens_per_step,
+            "step_seconds": [round(w, 3) for w, _ in d],
+            "tokens_per_s_median": statistics.median(wall),
+            "tokens_per_s_best": max(wall),
+            "tokens_per_cpu_s_median": statistics.median(cpu) if cpu else None,
+            "end_to_end_tokens_per_s": tokens_per_step * len(d) / loop_wall,
+            "cpu_utilisation": loop_cpu / loop_wall,
+            "losses": [round(x, 4) for x in self.losses],
+        }
+
+
+def measure_raw(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
+    loop = RawLoop(shards, options)
+    marks = Marks()
+    marks.start = marks.now()
+    for _ in range(steps):
+        marks.losses.append(loop.step())
+        marks.steps.append(marks.now())
+        if bar is not None:
+            bar.update(1)
+    out = marks.summary(loop.tokens_per_step, warmup)
+    out["flops_per_token"] = loop.flops_per_token
+    if options.get("compile"):
+        out["first_step_seconds"] = out["step_seconds"][0]
+    return out
+
+
+def time_optimizers(shards: Path, threads: int, repeats: int = 5) -> dict[str, float]:
+    """Seconds per AdamW step (with clipping) for each implementation, on this model's parameters."""
+    import torch
+
+    loop = RawLoop(shards, {"micro_batch": 1, "accum": 1, "threads": threads})
+    params = list(loop.model.parameters())
+    out = {}
+    for kind, flags in (("single", {"foreach": False}), ("foreach", {"foreach": True}), ("fused", {"fused": True})):
+        opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.1, **flags)
+        times = []
+        for i in range(repeats + 1):
+            for p in params:
+                p.grad = torch.full_like(p, 1e-3)
+            t = time.perf_counter()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            if i:
+                times.append(time.perf_counter() - t)
+        out[kind] = statistics.median(times)
+    return out
+
+
+# --- the runner ----------------------------------------------------------------------------------------------------
+
+
+def measure_runner(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
+    from training.runners.cli import LocalContext
+    from training.runners.pretrain import run
+
+    class TimedContext(LocalContext):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.marks = Marks()
+            self.last_log: tuple[float, float] | None = None
+            self.metric_values: list[dict] = []
+
+        def log(self, line: str) -> None:
+            super().log(line)
+            self.last_log = Marks.now()
+
+        def metrics(self, step, values):
+            if "loss" in values:
+                now = Marks.now()
+                if self.marks.start is None:
+                    self.marks.start = self.last_log
+                self.marks.steps.append(now)
+                self.marks.losses.append(values["loss"])
+                self.metric_values.append(dict(values))
+                if bar is not None:
+                    bar.update(1)
+            super().metrics(step, values)
+
+    config = model_config(
+        shards,
+        micro_batch_size=options["micro_batch"],
+        global_batch_tokens=options["micro_batch"] * options["accum"] * SEQ_LEN,
+        max_steps=steps,
+        warmup_steps=min(2, steps),
+        eval_every=0,
+        eval_batches=1,
+        checkpoint_every=0,
+        num_threads=options["threads"],
+        sample_prompts=["The"],
+        sample_max_new_tokens=8,
+        **({"compile": True} if options.get("compile") else {}),
+        **({"precision": options["precision"]} if options.get("precision") else {}),
+    )
+    with tempfile.TemporaryDirectory(prefix="plumbline-bench-pretrain-") as tmp:
+        ctx = TimedContext(Path(tmp) / "run", show_progress=False)
+        started = time.perf_counter()
+        try:
+            result = run(config, ctx)
+        finally:
+            ctx.close()
+        total = time.perf_counter() - started
+    out = ctx.marks.summary(options["micro_batch"] * options["accum"] * SEQ_LEN, warmup)
+    reported = [m["tokens_per_s"] for m in ctx.metric_values[warmup:]] or [ctx.metric_values[-1]["tokens_per_s"]]
+    out.update(
+        runner_metric_tokens_per_s_median=statistics.median(reported),
+        runner_metric_mfu_median=statistics.median(m["mfu"] for m in ctx.metric_values[warmup:] or ctx.metric_values),
+        run_total_seconds=total,
+        outside_loop_seconds=total - (ctx.marks.steps[-1][0] - ctx.marks.start[0]),
+        precision=result.summary["precision"],
+        final_loss=result.summary["final_loss"],
+    )
+    return out
+
+
+# --- the sweep (one subprocess per setting) ------------------------------------------------------------------------
+
+
+def sweep_child(payload: dict) -> dict:
+    """Runs in a fresh process: one setting of the raw loop (plus AdamW timings when asked)."""
+    shards = Path(payload["shards"])
+    options = payload["options"]
+    started = time.perf_counter()
+    result = measure_raw(shards, options, payload["steps"], payload["warmup"])
+    result["wall_seconds"] = time.perf_counter() - started
+    if payload.get("time_optimizers"):
+        result["optimizer_step_seconds"] = time_optimizers(shards, options["threads"])
+    return result
+
+
+def run_child(shards: Path, options: dict, *, steps: int, warmup: int, env: dict, timeout: float, **extra) -> dict:
+    payload = {"shards": str(shards), "options": options, "steps": steps, "warmup": warmup, **extra}
+    child_env = {**os.environ, **env, "PYTHONPATH": str(HERE.parent.parent)}
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(HERE), "--child", json.dumps(payload)],
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s (time box)", "wall_seconds": time.perf_counter() - started}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK) :])
+    return {"error": f"exit {proc.returncode}: {(proc.stderr or proc.stdout)[-800:]}"}
+
+
+def accum_for(micro_batch: int, global_tokens: int) -> int:
+    return max(1, round(global_tokens / (micro_batch * SEQ_LEN)))
+
+
+def sweep(shards: Path, args, bar) -> list[dict]:
+    """Greedy coordinate search over the settings, from what the runner did before this benchmark existed."""
+    rows: list[dict] = []
+
+    def measure(stage: str, label: str, options: dict, env: dict, **extra) -> dict:
+        options = {**options, "accum": accum_for(options["micro_batch"], args.sweep_global_tokens)}
+        timeout = args.compile_timeout if options.get("compile") else args.child_timeout
+        bar.set_description(f"sweep {label}"[:40])
+        result = run_child(
+            shards, options, steps=args.sweep_steps, warmup=args.sweep_warmup, env=env, timeout=timeout, **extra
+        )
+        row = {"stage": stage, "label": label, "options": options, "env": env, "loadavg": _loadavg(), **result}
+        rows.append(row)
+        bar.update(1)
+        return row
+
+    def best(candidates: list[dict]) -> dict:
+        ok = [r for r in candidates if "error" not in r]
+        return max(ok, key=lambda r: r["tokens_per_s_median"]) if ok else candidates[0]
+
+    active = {"OMP_WAIT_POLICY": "ACTIVE"}
+    passive = {"OMP_WAIT_POLICY": "PASSIVE"}
+    base = {"micro_batch": 8, "threads": 2, "optimizer": "single", "precision": "fp32"}
+    cores = harness.machine_info()["cores"] or 2
+    stage = [
+        measure("threads", f"{cores} threads, OpenMP active wait", {**base, "threads": cores}, active,
+                time_optimizers=True),
+        measure("threads", f"{cores} threads, OpenMP passive wait", {**base, "threads": cores}, passive),
+        measure("threads", "1 thread", {**base, "threads": 1}, passive),
+    ]
+    chosen = best(stage)
+    options, env = dict(chosen["options"]), chosen["env"]
+    stage = [chosen]
+    for mb in args.sweep_micro:
+        if mb != options["micro_batch"]:
+            stage.append(measure("micro_batch", f"micro-batch {mb}", {**options, "micro_batch": mb}, env))
+    chosen = best(stage)
+    options = dict(chosen["options"])
+    timings = rows[0].get("optimizer_step_seconds") or {}
+    if timings:
+        options["optimizer"] = min(timings, key=timings.get)
+    if args.compile:
+        chosen = best([chosen, measure("compile", "torch.compile", {**options, "compile": True}, env)])
+        options = {**options, "compile": bool(chosen["options"].get("compile"))}
+    measure("precision", "bf16 autocast (mixed precision)", {**options, "precision": "bf16"}, env)
+    measure("final", "best fp32 setting", options, env)
+    return rows
+
+
+# --- main ----------------------------------------------------------------------------------------------------------
+
+
+def _loadavg() -> list[str]:
+    with contextlib.suppress(OSError):
+        return Path("/proc/loadavg").read_text().split()[:3]
+    return []
+
+
+def matmul_rate(precision: str, n: int, seconds: float) -> tuple[float, float]:
+    """(FLOP per wall second, FLOP per process-CPU second) of an n×n matmul: the second is what the cores did with
+    the time the scheduler gave them, so it survives a machine shared with other work."""
+    import torch
+
+    dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    count, wall, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < seconds:
+        a @ b
+        count += 1
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return 2 * n**3 * count / wall, 2 * n**3 * count / max(cpu, 1e-9)
+
+
+def peaks(threads_list: list[int], sizes: list[int], seconds: float) -> dict:
+    """Best matmul rate over ``sizes`` per precision and thread count (wall and per CPU-second)."""
+    import torch
+
+    out: dict = {"fp32": {}, "bf16": {}}
+    before = torch.get_num_threads()
+    for threads in threads_list:
+        torch.set_num_threads(threads)
+        for precision in ("fp32", "bf16"):
+            rates = {n: matmul_rate(precision, n, seconds) for n in sizes}
+            out[precision][threads] = {
+                "by_size": {n: {"wall": w, "per_cpu_s": c} for n, (w, c) in rates.items()},
+                "best": max(w for w, _ in rates.values()),
+                "best_per_cpu_s": max(c for _, c in rates.values()),
+            }
+    torch.set_num_threads(before)
+    return out
+
+
+def cpu_facts() -> dict:
+    import torch
+
+    from training.pretraining.precision import cpu_has_native_bf16
+
+    facts = harness.machine_info()
+    facts.update(
+        torch=torch.__version__,
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
+        avx512_bf16=bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()),
+        amx=bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()),
+        native_bf16_detected=cpu_has_native_bf16(),
+        omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+    )
+    return facts
+
+
+def _fmt(x, digits=0):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=6, help="optimizer steps per comparison run")
+    parser.add_argument("--warmup", type=int, default=2, help="steps left out of the steady-state median")
+    parser.add_argument("--micro-batch", type=int, default=None, help="default: the runner's CPU default")
+    parser.add_argument("--accum", type=int, default=2, help="gradient accumulation micro-steps per step")
+    parser.add_argument("--threads", type=int, default=None, help="default: the runner's CPU default")
+    parser.add_argument("--rounds", type=int, default=1, help="raw/runner pairs, alternating order (ABBA...)")
+    parser.add_argument("--probe-seconds", type=float, default=1.0, help="seconds per matmul peak probe")
+    parser.add_argument("--no-sweep", dest="sweep", action="store_false", help="skip the settings sweep")
+    parser.add_argument("--no-compile", dest="compile", action="store_false", help="leave torch.compile out")
+    parser.add_argument("--sweep-micro", type=int, nargs="+", default=[4, 8, 16, 32])
+    parser.add_argument("--sweep-steps", type=int, default=3, help="steps per sweep setting")
+    parser.add_argument("--sweep-warmup", type=int, default=1)
+    parser.add_argument("--sweep-global-tokens", type=int, default=4096, help="tokens per step in the sweep")
+    parser.add_argument("--child-timeout", type=float, default=240)
+    parser.add_argument("--compile-timeout", type=float, default=420, help="time box for the torch.compile setting")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 steps, no sweep")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        print(RESULT_MARK + json.dumps(sweep_child(json.loads(args.child))), flush=True)
+        return 0
+    if args.quick:
+        args.steps, args.warmup, args.sweep = 3, 1, False
+
+    from tqdm import tqdm
+
+    from training.pretraining.cpu_defaults import cpu_training_defaults
+
+    defaults = cpu_training_defaults()
+    micro = args.micro_batch or defaults["micro_batch_size"]
+    threads = args.threads or defaults["num_threads"]
+    shards = common_shards.docstring_shards(log=lambda s: tqdm.write(s))
+    facts = cpu_facts()
+    print(f"machine: {facts.get('cpu')} · {facts['cores']} cores · {facts.get('ram_gib')} GiB · torch {facts['torch']}"
+          f" · {facts['cpu_capability']} · avx512_bf16 {facts['avx512_bf16']} · load {facts.get('loadavg_at_start')}")
+
+    n_sweep = (3 + len(args.sweep_micro) - 1 + int(args.compile) + 2) if args.sweep else 0
+    bar = tqdm(total=2 * args.rounds * args.steps + n_sweep, unit="step", dynamic_ncols=True)
+    bar.set_description("matmul peak probe")
+    peak_before = peaks(sorted({1, threads, facts["cores"] or 1}), [1024, 2048], args.probe_seconds)
+
+    options = {"micro_batch": micro, "accum": args.accum, "threads": threads}
+    runs: dict[str, list[dict]] = {"raw": [], "runner": []}
+    order = []
+    for r in range(args.rounds):
+        order += ["raw", "runner"] if r % 2 == 0 else ["runner", "raw"]
+    for kind in order:
+        bar.set_description(f"{kind} loop")
+        measure = measure_raw if kind == "raw" else measure_runner
+        result = measure(shards, options, args.steps, args.warmup, bar)
+        result["loadavg_after"] = _loadavg()
+        runs[kind].append(result)
+
+    sweep_rows = sweep(shards, args, bar) if args.sweep else []
+    bar.close()
+    peak_after = peaks([threads], [1024, 2048], args.probe_seconds)
+
+    peak = max(peak_before["fp32"][threads]["best"], peak_after["fp32"][threads]["best"])
+    best_peak = max(v["best"] for v in peak_before["fp32"].values())
+    flops = runs["raw"][0]["flops_per_token"]
+
+    def pooled(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[kind])
+
+    summary = {
+        "runner_tokens_per_s": pooled("runner", "tokens_per_s_median"),
+        "raw_tokens_per_s": pooled("raw", "tokens_per_s_median"),
+        "runner_end_to_end_tokens_per_s": pooled("runner", "end_to_end_tokens_per_s"),
+        "raw_end_to_end_tokens_per_s": pooled("raw", "end_to_end_tokens_per_s"),
+        "runner_tokens_per_cpu_s": pooled("runner", "tokens_per_cpu_s_median"),
+        "raw_tokens_per_cpu_s": pooled("raw", "tokens_per_cpu_s_median"),
+    }
+    summary["ratio_steady"] = summary["runner_tokens_per_s"] / summary["raw_tokens_per_s"]
+    summary["ratio_end_to_end"] = summary["runner_end_to_end_tokens_per_s"] / summary["raw_end_to_end_tokens_per_s"]
+    summary["ratio_per_cpu_s"] = summary["runner_tokens_per_cpu_s"] / summary["raw_tokens_per_cpu_s"]
+    summary["fp32_peak_flops"] = peak
+    summary["fp32_peak_flops_any_threads"] = best_peak
+    summary["runner_mfu"] = flops * summary["runner_tokens_per_s"] / peak
+    summary["raw_mfu"] = flops * summary["raw_tokens_per_s"] / peak
+
+    print()
+    print(f"matmul peak (GFLOP/s, best of n=1024/2048, {args.probe_seconds:.1f} s each):")
+    rows = [
+        [f"{t} thread(s)", _fmt(peak_before["fp32"][t]["best"] / 1e9, 1), _fmt(peak_before["bf16"][t]["best"] / 1e9, 1)]
+        for t in sorted(peak_before["fp32"])
+    ]
+    rows.append([f"{threads} thread(s), after", _fmt(peak_after["fp32"][threads]["best"] / 1e9, 1),
+                 _fmt(peak_after["bf16"][threads]["best"] / 1e9, 1)])
+    print(harness.table(rows, ["threads", "fp32", "bf16"]))
+    print()
+    print(f"runner vs raw loop: llama small (6x384), seq {SEQ_LEN}, micro-batch {micro} x accum {args.accum}, "
+          f"{threads} thread(s), {args.steps} steps ({args.warmup} warmup), {flops / 1e6:.1f} MFLOP/token")
+    header = ["loop", "tokens/s (median)", "best", "end-to-end", "tokens/CPU-s", "MFU", "CPU use"]
+    rows = []
+    for kind in ("raw", "runner"):
+        for r in runs[kind]:
+            rows.append([kind, _fmt(r["tokens_per_s_median"]), _fmt(r["tokens_per_s_best"]),
+                         _fmt(r["end_to_end_tokens_per_s"]), _fmt(r["tokens_per_cpu_s_median"]),
+                         f"{flops * r['tokens_per_s_median'] / peak:.1%}", f"{r['cpu_utilisation']:.2f}"])
+    print(harness.table(rows, header))
+    print(f"runner ÷ raw: steady {summary['ratio_steady']:.3f} · end-to-end {summary['ratio_end_to_end']:.3f} · "
+          f"per CPU-second {summary['ratio_per_cpu_s']:.3f} (target ≥ 0.95)")
+    print(f"MFU vs the {threads}-thread fp32 matmul peak {peak / 1e9:.1f} GFLOP/s: runner {summary['runner_mfu']:.1%}, "
+          f"raw {summary['raw_mfu']:.1%}")
+
+    if sweep_rows:
+        print()
+        print(f"sweep (raw loop, {args.sweep_global_tokens} tokens/step, {args.sweep_steps} steps, "
+              f"{args.sweep_warmup} warmup; each row keeps the best of the stage before):")
+        rows = []
+        for r in sweep_rows:
+            o = r["options"]
+            prec_peak = max(
+                peak_before["bf16" if o.get("precision") == "bf16" else "fp32"].get(o["threads"], {"best": peak})[
+                    "best"
+                ],
+                1.0,
+            )
+            if "error" in r:
+                rows.append([r["stage"], r["label"], o["micro_batch"], o["threads"], "-", "-", "-", r["error"][:60]])
+                continue
+            rows.append([
+                r["stage"], r["label"], f"{o['micro_batch']}x{o['accum']}", o["threads"],
+                _fmt(r["tokens_per_s_median"]), _fmt(r["tokens_per_cpu_s_median"]),
+                f"{flops * r['tokens_per_s_median'] / prec_peak:.1%}", " ".join(r["loadavg"]),
+            ])
+        print(harness.table(rows, ["stage", "setting", "micro", "threads", "tokens/s", "tokens/CPU-s", "MFU", "load"]))
+        timings = sweep_rows[0].get("optimizer_step_seconds")
+        if timings:
+            print("AdamW step + clip (s): " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
+        compiled = [r for r in sweep_rows if r["stage"] == "compile"]
+        if compiled and "first_step_seconds" in compiled[0]:
+            print(f"torch.compile: first step (compiling) {compiled[0]['first_step_seconds']:.0f} s")
+
+    path = harness.write_results(
+        "pretrain_throughput",
+        {
+            "machine": facts,
+            "settings": {**options, "seq_len": SEQ_LEN, "steps": args.steps, "warmup": args.warmup,
+                         "rounds": args.rounds, "cpu_defaults": defaults},
+            "peak_before": peak_before,
+            "peak_after": peak_after,
+            "runs": runs,
+            "summary": summary,
+            "sweep": sweep_rows,
+            "loadavg_at_end": _loadavg(),
+        },
+    )
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
