@@ -396,6 +396,8 @@ def report(results: list[dict]) -> str:
                     "yes" if r["verify"]["ok"] else "NO",
                     f"{cpu.get('client_cpu_s')}/{cpu.get('server_cpu_s')}/{cpu.get('postgres_cpu_s', '-')}/"
                     f"{cpu.get('others_cpu_s')}",
+                    r.get("cpu_ms_per_judgment"),
+                    r.get("judgments_per_s_on_2_idle_cores_est"),
                 ]
             )
     out = [
@@ -411,6 +413,8 @@ def report(results: list[dict]) -> str:
                 "double-served",
                 "verified",
                 "cpu s client/gunicorn/pg/others",
+                "cpu ms/judgment",
+                "est. judg/s on 2 idle cores",
             ],
         )
     ]

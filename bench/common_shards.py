@@ -161,9 +161,12 @@ def docstring_shards(vocab_size: int = 8192, max_bytes: int = 6_000_000, log=pri
     return write_shards(folder, tokenizer, {"train": ids[:cut], "validation": ids[cut:]}, difficulty=lengths)
 
 
-def random_token_shards(vocab_size: int = 50304, tokens: int = 4_000_000, seed: int = 0, log=print) -> Path:
-    """Uniformly random ids (in documents of 1-4k tokens) for a ``vocab_size`` tokenizer (cached)."""
-    folder = CACHE / f"random-v{vocab_size}-t{tokens}-s{seed}"
+def random_token_shards(
+    vocab_size: int = 50304, tokens: int = 4_000_000, seed: int = 0, validation: bool = True, log=print
+) -> Path:
+    """Uniformly random ids (in documents of 1-4k tokens) for a ``vocab_size`` tokenizer (cached). Without a
+    validation split the runner skips evaluation, which a throughput run does not need."""
+    folder = CACHE / f"random-v{vocab_size}-t{tokens}-s{seed}{'' if validation else '-noval'}"
     if (folder / "tokens" / "meta.json").exists():
         return folder / "tokens"
     log(f"building random-token shards in {folder} (once) ...")
@@ -179,4 +182,7 @@ def random_token_shards(vocab_size: int = 50304, tokens: int = 4_000_000, seed: 
             made += n + 1
         return docs
 
-    return write_shards(folder, tokenizer, {"train": documents(tokens), "validation": documents(tokens // 50)})
+    splits = {"train": documents(tokens)}
+    if validation:
+        splits["validation"] = documents(max(8192, tokens // 50))
+    return write_shards(folder, tokenizer, splits)

@@ -432,6 +432,13 @@ def summarize(cfg: dict, records: list[Record], cpu: dict) -> dict:
         },
         "cpu": cpu,
     }
+    ours = sum(cpu.get(k) or 0 for k in ("client_cpu_s", "server_cpu_s", "postgres_cpu_s"))
+    if ours and submits_in_window:
+        # CPU the benchmark itself spent per judgment (next + submit + client), and what two cores doing nothing
+        # else would sustain at that cost: an estimate that other agents' load on this shared machine cannot lower
+        # as much as it lowers the measured rate (it still inflates CPU time through cache and frequency effects).
+        out["cpu_ms_per_judgment"] = round(ours / submits_in_window * 1000, 2)
+        out["judgments_per_s_on_2_idle_cores_est"] = round(2000 / out["cpu_ms_per_judgment"], 1)
     if cpu.get("client_cpu_s") is not None and requests_in_window:
         out["client_cpu_us_per_request"] = round(cpu["client_cpu_s"] / requests_in_window * 1e6)
         out["client_cpu_share"] = round(cpu["client_cpu_s"] / max(cpu.get("machine_cpu_s") or 0, 1e-9), 3)

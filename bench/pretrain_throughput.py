@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -128,7 +129,7 @@ class Marks:
 
     def durations(self) -> list[tuple[float, float]]:
         points = [self.start, *self.steps]
-        return [(b[0] - a[0], b[1] - a[1]) for a, b in zip(points, points[1:], strict=False)]
+        return [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(points)]
 
     def summary(self, tokens_per_step: int, warmup: int) -> dict:
         d = self.durations()
@@ -301,10 +302,10 @@ def sweep(shards: Path, args, bar) -> list[dict]:
     def measure(stage: str, label: str, options: dict, env: dict, **extra) -> dict:
         options = {**options, "accum": accum_for(options["micro_batch"], args.sweep_global_tokens)}
         timeout = args.compile_timeout if options.get("compile") else args.child_timeout
+        step_tokens = options["micro_batch"] * options["accum"] * SEQ_LEN
+        steps = max(args.sweep_warmup + 1, math.ceil(args.sweep_tokens / step_tokens))
         bar.set_description(f"sweep {label}"[:40])
-        result = run_child(
-            shards, options, steps=args.sweep_steps, warmup=args.sweep_warmup, env=env, timeout=timeout, **extra
-        )
+        result = run_child(shards, options, steps=steps, warmup=args.sweep_warmup, env=env, timeout=timeout, **extra)
         row = {"stage": stage, "label": label, "options": options, "env": env, "loadavg": _loadavg(), **result}
         rows.append(row)
         bar.update(1)
@@ -319,8 +320,9 @@ def sweep(shards: Path, args, bar) -> list[dict]:
     base = {"micro_batch": 8, "threads": 2, "optimizer": "single", "precision": "fp32"}
     cores = harness.machine_info()["cores"] or 2
     stage = [
-        measure("threads", f"{cores} threads, OpenMP active wait", {**base, "threads": cores}, active,
-                time_optimizers=True),
+        measure(
+            "threads", f"{cores} threads, OpenMP active wait", {**base, "threads": cores}, active, time_optimizers=True
+        ),
         measure("threads", f"{cores} threads, OpenMP passive wait", {**base, "threads": cores}, passive),
         measure("threads", "1 thread", {**base, "threads": 1}, passive),
     ]
@@ -353,7 +355,7 @@ def _loadavg() -> list[str]:
 
 
 def matmul_rate(precision: str, n: int, seconds: float) -> tuple[float, float]:
-    """(FLOP per wall second, FLOP per process-CPU second) of an n×n matmul: the second is what the cores did with
+    """(FLOP per wall second, FLOP per process-CPU second) of an n x n matmul: the second is what the cores did with
     the time the scheduler gave them, so it survives a machine shared with other work."""
     import torch
 
@@ -421,10 +423,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="raw/runner pairs, alternating order (ABBA...)")
     parser.add_argument("--probe-seconds", type=float, default=1.0, help="seconds per matmul peak probe")
     parser.add_argument("--no-sweep", dest="sweep", action="store_false", help="skip the settings sweep")
-    parser.add_argument("--no-compile", dest="compile", action="store_false", help="leave torch.compile out")
+    parser.add_argument(
+        "--compile", action="store_true", help="add a torch.compile setting to the sweep (compiling takes ~2 min here)"
+    )
     parser.add_argument("--sweep-micro", type=int, nargs="+", default=[4, 8, 16, 32])
-    parser.add_argument("--sweep-steps", type=int, default=3, help="steps per sweep setting")
-    parser.add_argument("--sweep-warmup", type=int, default=1)
+    parser.add_argument("--sweep-tokens", type=int, default=12288, help="tokens per sweep setting (warmup included)")
+    parser.add_argument("--sweep-warmup", type=int, default=1, help="steps per sweep setting left out of the median")
     parser.add_argument("--sweep-global-tokens", type=int, default=4096, help="tokens per step in the sweep")
     parser.add_argument("--child-timeout", type=float, default=240)
     parser.add_argument("--compile-timeout", type=float, default=420, help="time box for the torch.compile setting")
@@ -447,10 +451,15 @@ def main() -> int:
     threads = args.threads or defaults["num_threads"]
     shards = common_shards.docstring_shards(log=lambda s: tqdm.write(s))
     facts = cpu_facts()
-    print(f"machine: {facts.get('cpu')} · {facts['cores']} cores · {facts.get('ram_gib')} GiB · torch {facts['torch']}"
-          f" · {facts['cpu_capability']} · avx512_bf16 {facts['avx512_bf16']} · load {facts.get('loadavg_at_start')}")
+    print(
+        f"machine: {facts.get('cpu')} · {facts['cores']} cores · {facts.get('ram_gib')} GiB · torch {facts['torch']}"
+        f" · {facts['cpu_capability']} · avx512_bf16 {facts['avx512_bf16']} · load {facts.get('loadavg_at_start')}"
+    )
 
     n_sweep = (3 + len(args.sweep_micro) - 1 + int(args.compile) + 2) if args.sweep else 0
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     bar = tqdm(total=2 * args.rounds * args.steps + n_sweep, unit="step", dynamic_ncols=True)
     bar.set_description("matmul peak probe")
     peak_before = peaks(sorted({1, threads, facts["cores"] or 1}), [1024, 2048], args.probe_seconds)
@@ -470,90 +479,25 @@ def main() -> int:
     sweep_rows = sweep(shards, args, bar) if args.sweep else []
     bar.close()
     peak_after = peaks([threads], [1024, 2048], args.probe_seconds)
+    from training.pretraining.hardware import peak_flops
 
-    peak = max(peak_before["fp32"][threads]["best"], peak_after["fp32"][threads]["best"])
-    best_peak = max(v["best"] for v in peak_before["fp32"].values())
-    flops = runs["raw"][0]["flops_per_token"]
-
-    def pooled(kind: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[kind])
-
-    summary = {
-        "runner_tokens_per_s": pooled("runner", "tokens_per_s_median"),
-        "raw_tokens_per_s": pooled("raw", "tokens_per_s_median"),
-        "runner_end_to_end_tokens_per_s": pooled("runner", "end_to_end_tokens_per_s"),
-        "raw_end_to_end_tokens_per_s": pooled("raw", "end_to_end_tokens_per_s"),
-        "runner_tokens_per_cpu_s": pooled("runner", "tokens_per_cpu_s_median"),
-        "raw_tokens_per_cpu_s": pooled("raw", "tokens_per_cpu_s_median"),
-    }
-    summary["ratio_steady"] = summary["runner_tokens_per_s"] / summary["raw_tokens_per_s"]
-    summary["ratio_end_to_end"] = summary["runner_end_to_end_tokens_per_s"] / summary["raw_end_to_end_tokens_per_s"]
-    summary["ratio_per_cpu_s"] = summary["runner_tokens_per_cpu_s"] / summary["raw_tokens_per_cpu_s"]
-    summary["fp32_peak_flops"] = peak
-    summary["fp32_peak_flops_any_threads"] = best_peak
-    summary["runner_mfu"] = flops * summary["runner_tokens_per_s"] / peak
-    summary["raw_mfu"] = flops * summary["raw_tokens_per_s"] / peak
-
-    print()
-    print(f"matmul peak (GFLOP/s, best of n=1024/2048, {args.probe_seconds:.1f} s each):")
-    rows = [
-        [f"{t} thread(s)", _fmt(peak_before["fp32"][t]["best"] / 1e9, 1), _fmt(peak_before["bf16"][t]["best"] / 1e9, 1)]
-        for t in sorted(peak_before["fp32"])
-    ]
-    rows.append([f"{threads} thread(s), after", _fmt(peak_after["fp32"][threads]["best"] / 1e9, 1),
-                 _fmt(peak_after["bf16"][threads]["best"] / 1e9, 1)])
-    print(harness.table(rows, ["threads", "fp32", "bf16"]))
-    print()
-    print(f"runner vs raw loop: llama small (6x384), seq {SEQ_LEN}, micro-batch {micro} x accum {args.accum}, "
-          f"{threads} thread(s), {args.steps} steps ({args.warmup} warmup), {flops / 1e6:.1f} MFLOP/token")
-    header = ["loop", "tokens/s (median)", "best", "end-to-end", "tokens/CPU-s", "MFU", "CPU use"]
-    rows = []
-    for kind in ("raw", "runner"):
-        for r in runs[kind]:
-            rows.append([kind, _fmt(r["tokens_per_s_median"]), _fmt(r["tokens_per_s_best"]),
-                         _fmt(r["end_to_end_tokens_per_s"]), _fmt(r["tokens_per_cpu_s_median"]),
-                         f"{flops * r['tokens_per_s_median'] / peak:.1%}", f"{r['cpu_utilisation']:.2f}"])
-    print(harness.table(rows, header))
-    print(f"runner ÷ raw: steady {summary['ratio_steady']:.3f} · end-to-end {summary['ratio_end_to_end']:.3f} · "
-          f"per CPU-second {summary['ratio_per_cpu_s']:.3f} (target ≥ 0.95)")
-    print(f"MFU vs the {threads}-thread fp32 matmul peak {peak / 1e9:.1f} GFLOP/s: runner {summary['runner_mfu']:.1%}, "
-          f"raw {summary['raw_mfu']:.1%}")
-
-    if sweep_rows:
-        print()
-        print(f"sweep (raw loop, {args.sweep_global_tokens} tokens/step, {args.sweep_steps} steps, "
-              f"{args.sweep_warmup} warmup; each row keeps the best of the stage before):")
-        rows = []
-        for r in sweep_rows:
-            o = r["options"]
-            prec_peak = max(
-                peak_before["bf16" if o.get("precision") == "bf16" else "fp32"].get(o["threads"], {"best": peak})[
-                    "best"
-                ],
-                1.0,
-            )
-            if "error" in r:
-                rows.append([r["stage"], r["label"], o["micro_batch"], o["threads"], "-", "-", "-", r["error"][:60]])
-                continue
-            rows.append([
-                r["stage"], r["label"], f"{o['micro_batch']}x{o['accum']}", o["threads"],
-                _fmt(r["tokens_per_s_median"]), _fmt(r["tokens_per_cpu_s_median"]),
-                f"{flops * r['tokens_per_s_median'] / prec_peak:.1%}", " ".join(r["loadavg"]),
-            ])
-        print(harness.table(rows, ["stage", "setting", "micro", "threads", "tokens/s", "tokens/CPU-s", "MFU", "load"]))
-        timings = sweep_rows[0].get("optimizer_step_seconds")
-        if timings:
-            print("AdamW step + clip (s): " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
-        compiled = [r for r in sweep_rows if r["stage"] == "compile"]
-        if compiled and "first_step_seconds" in compiled[0]:
-            print(f"torch.compile: first step (compiling) {compiled[0]['first_step_seconds']:.0f} s")
-
+    runner_probe = peak_flops("cpu", "fp32")[0]  # cached: the value the runner's MFU metric used
+    summary = summarize(runs, peak_before, peak_after, threads)
+    summary["runner_own_probe_flops"] = runner_probe
+    print_report(args, facts, options, peak_before, peak_after, runs, summary, sweep_rows)
     path = harness.write_results(
         "pretrain_throughput",
         {
             "machine": facts,
-            "settings": {**options, "seq_len": SEQ_LEN, "steps": args.steps, "warmup": args.warmup,
-                         "rounds": args.rounds, "cpu_defaults": defaults},
+            "settings": {
+                **options,
+                "seq_len": SEQ_LEN,
+                "steps": args.steps,
+                "warmup": args.warmup,
+                "rounds": args.rounds,
+                "sweep_global_tokens": args.sweep_global_tokens,
+                "cpu_defaults": defaults,
+            },
             "peak_before": peak_before,
             "peak_after": peak_after,
             "runs": runs,
@@ -564,6 +508,120 @@ def main() -> int:
     )
     print(f"\nresults: {path}")
     return 0
+
+
+def summarize(runs: dict, peak_before: dict, peak_after: dict, threads: int) -> dict:
+    flops = runs["raw"][0]["flops_per_token"]
+
+    def pooled(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[kind])
+
+    out = {"flops_per_token": flops}
+    for kind in ("runner", "raw"):
+        out[f"{kind}_tokens_per_s"] = pooled(kind, "tokens_per_s_median")
+        out[f"{kind}_end_to_end_tokens_per_s"] = pooled(kind, "end_to_end_tokens_per_s")
+        out[f"{kind}_tokens_per_cpu_s"] = pooled(kind, "tokens_per_cpu_s_median")
+    out["ratio_steady"] = out["runner_tokens_per_s"] / out["raw_tokens_per_s"]
+    out["ratio_end_to_end"] = out["runner_end_to_end_tokens_per_s"] / out["raw_end_to_end_tokens_per_s"]
+    out["ratio_per_cpu_s"] = out["runner_tokens_per_cpu_s"] / out["raw_tokens_per_cpu_s"]
+    peak = max(peak_before["fp32"][threads]["best"], peak_after["fp32"][threads]["best"])
+    peak_cpu = max(peak_before["fp32"][threads]["best_per_cpu_s"], peak_after["fp32"][threads]["best_per_cpu_s"])
+    out["fp32_peak_flops"] = peak
+    out["fp32_peak_flops_per_cpu_s"] = peak_cpu
+    for kind in ("runner", "raw"):
+        out[f"{kind}_mfu"] = flops * out[f"{kind}_tokens_per_s"] / peak
+        out[f"{kind}_mfu_per_cpu_s"] = flops * out[f"{kind}_tokens_per_cpu_s"] / peak_cpu
+    return out
+
+
+def print_report(args, facts, options, peak_before, peak_after, runs, summary, sweep_rows) -> None:
+    threads, flops = options["threads"], summary["flops_per_token"]
+    print()
+    print(f"matmul rate, GFLOP/s (best of n=1024/2048, {args.probe_seconds:.1f} s each; wall · per CPU-second):")
+    rows = []
+    for label, table in (("before", peak_before), ("after", peak_after)):
+        for t in sorted(table["fp32"]):
+            rows.append(
+                [
+                    f"{t} thread(s), {label}",
+                    _fmt(table["fp32"][t]["best"] / 1e9, 1),
+                    _fmt(table["fp32"][t]["best_per_cpu_s"] / 1e9, 1),
+                    _fmt(table["bf16"][t]["best"] / 1e9, 1),
+                    _fmt(table["bf16"][t]["best_per_cpu_s"] / 1e9, 1),
+                ]
+            )
+    print(harness.table(rows, ["threads", "fp32", "fp32/CPU-s", "bf16", "bf16/CPU-s"]))
+    print(f"(the runner's own start-up probe, n=1024 for 0.5 s: {summary['runner_own_probe_flops'] / 1e9:.1f})")
+    print()
+    print(
+        f"runner vs raw loop: llama small (6x384), seq {SEQ_LEN}, micro-batch {options['micro_batch']} x accum "
+        f"{options['accum']}, {threads} thread(s), OMP_WAIT_POLICY={facts['omp_wait_policy']}, {args.steps} steps "
+        f"({args.warmup} warmup), {flops / 1e6:.1f} MFLOP/token"
+    )
+    rows = []
+    for kind in ("raw", "runner"):
+        for r in runs[kind]:
+            rows.append(
+                [
+                    kind,
+                    _fmt(r["tokens_per_s_median"]),
+                    _fmt(r["tokens_per_s_best"]),
+                    _fmt(r["end_to_end_tokens_per_s"]),
+                    _fmt(r["tokens_per_cpu_s_median"]),
+                    f"{flops * r['tokens_per_s_median'] / summary['fp32_peak_flops']:.1%}",
+                    f"{flops * r['tokens_per_cpu_s_median'] / summary['fp32_peak_flops_per_cpu_s']:.1%}",
+                    f"{r['cpu_utilisation']:.2f}",
+                    " ".join(r["loadavg_after"]),
+                ]
+            )
+    header = ["loop", "tokens/s", "best", "end-to-end", "tokens/CPU-s", "MFU", "MFU/CPU-s", "cores used", "load"]
+    print(harness.table(rows, header))
+    print(
+        f"runner ÷ raw: steady {summary['ratio_steady']:.3f} · end-to-end {summary['ratio_end_to_end']:.3f} · "
+        f"per CPU-second {summary['ratio_per_cpu_s']:.3f} (target ≥ 0.95)"
+    )
+    print(
+        f"MFU vs the {threads}-thread fp32 matmul peak ({summary['fp32_peak_flops'] / 1e9:.1f} GFLOP/s wall, "
+        f"{summary['fp32_peak_flops_per_cpu_s'] / 1e9:.1f} per CPU-second): runner {summary['runner_mfu']:.1%} "
+        f"({summary['runner_mfu_per_cpu_s']:.1%}), raw {summary['raw_mfu']:.1%} ({summary['raw_mfu_per_cpu_s']:.1%})"
+    )
+    if not sweep_rows:
+        return
+    print()
+    print(
+        f"sweep (raw loop, {args.sweep_global_tokens} tokens/step, ~{args.sweep_tokens} tokens per setting, "
+        f"{args.sweep_warmup} warmup step; each stage starts from the best of the one before):"
+    )
+    rows = []
+    for r in sweep_rows:
+        o = r["options"]
+        table = peak_before["bf16" if o.get("precision") == "bf16" else "fp32"]
+        probe = table.get(o["threads"]) or table[max(table)]
+        env = r["env"].get("OMP_WAIT_POLICY", "").lower()
+        setting = f"{o['micro_batch']}x{o['accum']}, {o['threads']}t {env}, {o.get('optimizer')}"
+        if "error" in r:
+            rows.append([r["stage"], r["label"], setting, "-", "-", "-", "-", r["error"][:70]])
+            continue
+        rows.append(
+            [
+                r["stage"],
+                r["label"],
+                setting,
+                _fmt(r["tokens_per_s_median"]),
+                _fmt(r["tokens_per_cpu_s_median"]),
+                f"{flops * r['tokens_per_s_median'] / probe['best']:.1%}",
+                f"{flops * r['tokens_per_cpu_s_median'] / probe['best_per_cpu_s']:.1%}",
+                " ".join(r["loadavg"]),
+            ]
+        )
+    print(harness.table(rows, ["stage", "setting", "options", "tokens/s", "tokens/CPU-s", "MFU", "MFU/CPU-s", "load"]))
+    print("(MFU of bf16 rows is against the bf16 matmul rate)")
+    timings = sweep_rows[0].get("optimizer_step_seconds")
+    if timings:
+        print("AdamW step + clip, seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
+    for r in sweep_rows:
+        if r["stage"] == "compile" and "first_step_seconds" in r:
+            print(f"torch.compile: first step (compiling) {r['first_step_seconds']:.0f} s")
 
 
 if __name__ == "__main__":

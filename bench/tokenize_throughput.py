@@ -8,11 +8,12 @@ then encodes every shard with the runner's own code (``WorkerPool`` + ``encode_p
 - 1 process x 2 Rayon threads (what ``workers: 1`` does on a 2-core machine: ``encode_batch`` parallel in Rust),
 - 2 processes x 1 thread (the default on 2 cores: one shard per process).
 
-Wall time includes starting the worker processes, as a job pays it. Each layout runs ``--repeat`` times; the best
-run counts (the machine is shared, so noise only ever slows a run down) and CPU used by other processes meanwhile
-is recorded. It also checks that every layout wrote byte-identical parts.
+Wall time includes starting the worker processes, as a job pays it. Each layout runs ``--repeat`` times,
+interleaved with the others; the best run counts (the machine is shared, so noise only ever slows a run down) and
+the CPU other processes used meanwhile is recorded next to it. It also checks that every layout wrote
+byte-identical parts.
 
-Usage: ``python bench/tokenize_throughput.py [--mb 16] [--repeat 3] [--dataset PREPARED_DIR]``.
+Usage: ``python bench/tokenize_throughput.py [--mb 8] [--repeat 3] [--dataset PREPARED_DIR]``.
 Results: a table on stdout and JSON under var/bench/. See docs/benchmarks.md.
 """
 
@@ -158,7 +159,7 @@ def encode_all(dataset, tokenizer_json: Path, trained: dict, parts: Path, proces
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mb", type=float, default=16.0, help="corpus size in MB of text (built corpus only)")
+    parser.add_argument("--mb", type=float, default=8.0, help="corpus size in MB of text (built corpus only)")
     parser.add_argument("--shards", type=int, default=16, help="parquet shards of the built corpus")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dataset", type=Path, help="a prepared dataset to encode instead of the built corpus")
@@ -189,19 +190,20 @@ def main() -> None:
         )
         train_s = time.perf_counter() - started
         quiet = harness.wait_for_quiet(args.quiet_wait)
+        # layouts interleaved (A B C A B C ...) so that load from other processes hits each of them alike
+        runs: dict[str, list[dict]] = {label: [] for label, _, _ in LAYOUTS}
+        for _ in range(args.repeat):
+            for label, processes, threads in LAYOUTS:
+                tokenizer_json = work / "tokenizer" / "tokenizer.json"
+                runs[label].append(encode_all(dataset, tokenizer_json, trained, work / "parts", processes, threads))
         results = {}
         for label, processes, threads in LAYOUTS:
-            runs = [
-                encode_all(dataset, work / "tokenizer" / "tokenizer.json", trained, work / "parts", processes, threads)
-                for _ in range(args.repeat)
-            ]
-            best = min(runs, key=lambda r: r["wall_s"])
             results[label] = {
                 "processes": processes,
                 "threads": threads,
-                "best": best,
-                "median_tokens_per_s": round(statistics.median(r["tokens_per_s"] for r in runs)),
-                "runs": runs,
+                "best": min(runs[label], key=lambda r: r["wall_s"]),
+                "median_tokens_per_s": round(statistics.median(r["tokens_per_s"] for r in runs[label])),
+                "runs": runs[label],
             }
         base = results[LAYOUTS[0][0]]["best"]["tokens_per_s"]
         rayon = results[LAYOUTS[1][0]]["best"]["tokens_per_s"]

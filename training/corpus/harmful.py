@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Protocol, runtime_checkable
 
-from .config import HarmfulConfig
+from .config import LEXICON_IGNORE, HarmfulConfig
 
 _TOKEN = re.compile(r"\w+")  # the same tokens as the near-dup shingles, so the worker tokenizes once
 
@@ -36,7 +36,7 @@ def _lexicon(ignore: frozenset[str]) -> tuple[frozenset[str], frozenset[tuple[st
 class LexiconDetector:
     """Whole-word matches against the better-profanity word list, minus words that are ordinary vocabulary."""
 
-    def __init__(self, saturation: float = 0.02, ignore: list[str] | tuple[str, ...] = ()):
+    def __init__(self, saturation: float = 0.02, ignore: list[str] | tuple[str, ...] = LEXICON_IGNORE):
         self.saturation = saturation
         self.words, self.phrases = _lexicon(frozenset(w.lower() for w in ignore))
         self.phrase_heads = frozenset(p[0] for p in self.phrases)

@@ -61,6 +61,15 @@ KINDS: dict[str, JobKind] = {
             "A scalar reward model on a preference snapshot (TRL RewardTrainer).",
         ),
         JobKind("dpo", "training.runners.dpo", "DpoConfig", "gpu", "Direct Preference Optimization (TRL DPOTrainer)."),
+        JobKind("grpo", "training.runners.grpo", "GroupRlConfig", "gpu", "GRPO from a reward model (TRL GRPOTrainer)."),
+        JobKind("rloo", "training.runners.rloo", "GroupRlConfig", "gpu", "RLOO from a reward model (TRL RLOOTrainer)."),
+        JobKind(
+            "merge_adapter",
+            "training.runners.merge_adapter",
+            "MergeAdapterConfig",
+            "cpu",
+            "Merge a LoRA adapter into its base and export a full model version.",
+        ),
     )
 }
 

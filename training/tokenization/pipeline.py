@@ -53,7 +53,7 @@ def _sha256(path: Path) -> str:
 
 
 class TokenizerJob:
-    def __init__(self, config: dict[str, Any], ctx: RunContext, *, threads_per_process: int | None = None):
+    def __init__(self, config: dict[str, Any], ctx: RunContext):
         self.config = config
         self.ctx = ctx
         self.input_path = Path(ctx.resolve_input(config["input"], kind="dataset"))
@@ -66,7 +66,6 @@ class TokenizerJob:
         self.parts_dir = self.tokens_dir / ".parts"
         self.cores = available_cores()
         self.workers = config["workers"] or self.cores
-        self.threads_per_process = threads_per_process
         splits = self.dataset.splits if config["write_token_shards"] else {}
         if not config["write_token_shards"] and self.report_split in self.dataset.splits:
             splits = {self.report_split: self.dataset.splits[self.report_split]}
@@ -82,6 +81,7 @@ class TokenizerJob:
         ):
             self.ctx.log("an earlier attempt finished every stage; returning its result")
             self.ctx.report("tokenizer_report", self.state.data["report"])
+            self._remove_scratch()
             return self._result(self.state.data["summary"])
         started = time.monotonic()
         trained, reused = self.train()
@@ -106,9 +106,7 @@ class TokenizerJob:
             "seconds": round(time.monotonic() - started, 3),
         }
         self.state.set_complete(summary, report)
-        shutil.rmtree(self.parts_dir, ignore_errors=True)
-        if not self.config["write_token_shards"]:
-            shutil.rmtree(self.tokens_dir, ignore_errors=True)
+        self._remove_scratch()
         self.ctx.progress(self.total_steps, self.total_steps, "done")
         return self._result(summary)
 
@@ -155,7 +153,7 @@ class TokenizerJob:
         if not pending:
             return
         workers = max(1, min(self.workers, len(pending)))
-        threads = self.threads_per_process or max(1, self.cores // workers)
+        threads = max(1, self.cores // workers)
         self.ctx.log(f"tokenizing {len(pending)} shard(s) with {workers} process(es) x {threads} thread(s)")
         dtype = str(token_dtype(trained["vocab_size"]))
         common = {
@@ -234,6 +232,12 @@ class TokenizerJob:
             counts=counts,
             token_text=lambda i: (tokenizer.id_to_token(i), tokenizer.decode([i], skip_special_tokens=False)),
         )
+
+    def _remove_scratch(self) -> None:
+        """Parts are scratch once the shards and the report exist; they must not end up in the artifact."""
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
+        if not self.config["write_token_shards"]:
+            shutil.rmtree(self.tokens_dir, ignore_errors=True)
 
     def _result(self, summary: dict[str, Any]) -> RunResult:
         parent = str(self.input_path)

@@ -136,6 +136,12 @@ def test_resume_after_crash_continues_and_matches_uninterrupted_run(trained, pre
         assert folder_bytes(tmp_path / name) == folder_bytes(uninterrupted.folder / name), name
     assert resumed.report["evaluation"] == uninterrupted.report["evaluation"]
 
+    # a further retry of a finished job returns its result without redoing anything
+    again = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=3, show_progress=False))
+    assert again.result.summary == resumed.result.summary
+    assert again.report == resumed.report
+    assert "finished every stage" in (tmp_path / "run.log").read_text()
+
 
 def test_cancel_between_shards_keeps_finished_work(trained, prepared_dataset, tmp_path):
     config = {"vocab_size": 1024, "algorithm": "bpe", "input": str(prepared_dataset)}
@@ -149,3 +155,29 @@ def test_cancel_between_shards_keeps_finished_work(trained, prepared_dataset, tm
     resumed = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=2, show_progress=False))
     assert resumed.result.summary["parts_resumed"] == 2
     assert folder_bytes(tmp_path / "tokens") == folder_bytes(trained(algorithm="bpe").folder / "tokens")
+
+
+def test_tokenizer_only_run_reports_without_writing_shards(prepared_dataset, tmp_path):
+    config = {"vocab_size": 600, "algorithm": "wordpiece", "input": str(prepared_dataset), "write_token_shards": False}
+    run = run_tokenizer(tmp_path, config)
+    assert [a.kind for a in run.result.artifacts] == ["tokenizer"]
+    assert not (tmp_path / "tokens").exists()
+    assert run.report["evaluation"]["documents"] == len(split_documents(prepared_dataset, "validation"))
+    assert run.result.summary["splits"] == {}
+
+
+def test_first_attempt_in_a_used_folder_starts_over(tmp_path):
+    from training.tokenization.resume import STATE_FILE, RunState
+
+    (tmp_path / "tokenizer").mkdir()
+    (tmp_path / "tokens").mkdir()
+    (tmp_path / STATE_FILE).write_text(json.dumps({"fingerprint": "f", "tokenizer": {"x": 1}, "parts": {"a": {}}}))
+    lines = []
+    kept = RunState.begin(tmp_path, "f", resume=True, log=lines.append)
+    assert kept.parts == {"a": {}} and (tmp_path / "tokenizer").exists()
+    changed = RunState.begin(tmp_path, "g", resume=True, log=lines.append)
+    assert changed.parts == {} and changed.tokenizer is None and not (tmp_path / "tokenizer").exists()
+    (tmp_path / "tokens").mkdir()
+    fresh = RunState.begin(tmp_path, "g", resume=False, log=lines.append)
+    assert fresh.parts == {} and not (tmp_path / "tokens").exists()
+    assert any("config or input changed" in line for line in lines)
