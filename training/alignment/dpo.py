@@ -48,7 +48,12 @@ def train_dpo(config, ctx) -> RunResult:
     if validation is not None:
         summary.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, float)})
     spec = save_outputs(
-        trainer, tokenizer, ctx, peft=config.peft, kind_hint="dpo", parents=[config.model, config.dataset],
+        trainer,
+        tokenizer,
+        ctx,
+        peft=config.peft,
+        kind_hint="dpo",
+        parents=[config.model, config.dataset],
         metadata={"method": "dpo", "beta": config.beta, "loss_type": config.loss_type},
-    )  # fmt: skip
+    )
     return RunResult(summary=summary, artifacts=[spec])

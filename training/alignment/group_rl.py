@@ -98,7 +98,12 @@ def train_group_rl(config, ctx, *, algorithm: str) -> RunResult:
     result = run_trainer(trainer, callback, ctx)
     summary = {"train_loss": result.training_loss, "steps": result.global_step, "prompts": len(train)}
     spec = save_outputs(
-        trainer, tokenizer, ctx, peft=config.peft, kind_hint=algorithm, parents=parents,
+        trainer,
+        tokenizer,
+        ctx,
+        peft=config.peft,
+        kind_hint=algorithm,
+        parents=parents,
         metadata={"method": algorithm, "num_generations": config.num_generations, "beta": config.beta},
-    )  # fmt: skip
+    )
     return RunResult(summary=summary, artifacts=[spec])

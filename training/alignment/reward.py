@@ -79,7 +79,12 @@ def train_reward_model(config, ctx) -> RunResult:
         "accuracy_split": "validation" if validation is not None else "train (no validation rows)",
     }
     spec = save_outputs(
-        trainer, tokenizer, ctx, peft=config.peft, kind_hint="reward-model", parents=[config.model, config.dataset],
+        trainer,
+        tokenizer,
+        ctx,
+        peft=config.peft,
+        kind_hint="reward-model",
+        parents=[config.model, config.dataset],
         metadata={"method": "reward_model", "validation_accuracy": accuracy, "head": "sequence_classification"},
-    )  # fmt: skip
+    )
     return RunResult(summary=summary, artifacts=[spec])

@@ -48,9 +48,14 @@ def train_sft(config, ctx) -> RunResult:
     if validation is not None:
         summary.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, float)})
     spec = save_outputs(
-        trainer, tokenizer, ctx, peft=config.peft, kind_hint="sft", parents=[config.model, config.dataset],
+        trainer,
+        tokenizer,
+        ctx,
+        peft=config.peft,
+        kind_hint="sft",
+        parents=[config.model, config.dataset],
         metadata={"method": "sft", **{k: v for k, v in summary.items() if isinstance(v, int | float)}},
-    )  # fmt: skip
+    )
     return RunResult(summary=summary, artifacts=[spec])
 
 

@@ -18,9 +18,10 @@ class GroupRlConfig(TrainOptions):
     )
     reward_functions: list[str] = field(default_factory=list, help="extra Python rewards as 'package.module:function'")
     dataset: str = field(
-        "latest", help="snapshot whose prompts are used ('latest' preferences snapshot, 'snapshot:<id>')",
+        "latest",
+        help="snapshot whose prompts are used ('latest' preferences snapshot, 'snapshot:<id>')",
         artifact="snapshot:preferences",
-    )  # fmt: skip
+    )
     peft: PeftOptions = field(default_factory=PeftOptions, help="full fine-tune or LoRA / QLoRA")
     num_generations: int = field(4, help="completions sampled per prompt (the group)")
     max_completion_length: int = field(64, help="longest completion in tokens")

@@ -65,17 +65,20 @@ def artifact_resolve(reference: str | int, kind: str | None = None) -> Artifact:
     """An artifact by id, by path (relative to ARTIFACTS_ROOT or absolute inside it), or "latest" of a kind.
 
     ``kind`` may list alternatives ("model|adapter"); "snapshot:preferences" / "snapshot:sft" name annotation
-    dataset snapshots, which are also accepted as ``snapshot:<id>`` references.
+    dataset snapshots, which are also accepted as ``snapshot:<id>`` references ("snapshot:preferences|snapshot:sft"
+    accepts either; "latest" then means the newest of the first).
     """
     ref = str(reference).strip()
     kinds = kind.split("|") if kind else []
     snapshot_kind = None
+    snapshot_kinds: list[str] = []
     if kinds and kinds[0].startswith("snapshot:"):
-        snapshot_kind = kinds[0].split(":", 1)[1]
+        snapshot_kinds = [k.split(":", 1)[1] for k in kinds if k.startswith("snapshot:")]
+        snapshot_kind = snapshot_kinds[0]
         kinds = ["snapshot"]
     if ref.startswith("snapshot:"):
         found = snapshot_artifact(int(ref.split(":", 1)[1]) if ref.split(":", 1)[1].isdigit() else -1)
-        _check_snapshot_kind(found, snapshot_kind)
+        _check_snapshot_kind(found, snapshot_kinds)
         return found
     if snapshot_kind and ref == "latest":
         from annotation.models import DatasetSnapshot
@@ -104,15 +107,16 @@ def artifact_resolve(reference: str | int, kind: str | None = None) -> Artifact:
             found = None
     if found is None:
         raise ApiError(f"No {label} matches {ref!r}.", code="unknown_input")
-    _check_snapshot_kind(found, snapshot_kind)
+    _check_snapshot_kind(found, snapshot_kinds)
     return found
 
 
-def _check_snapshot_kind(artifact: Artifact, wanted: str | None) -> None:
+def _check_snapshot_kind(artifact: Artifact, wanted: list[str]) -> None:
     have = artifact.metadata.get("snapshot_kind")
-    if wanted and have != wanted:
+    if wanted and have not in wanted:
         raise ApiError(
-            f"Artifact {artifact.pk} is a {have} snapshot; this run needs a {wanted} snapshot.", code="wrong_input"
+            f"Artifact {artifact.pk} is a {have} snapshot; this run needs a {' or '.join(wanted)} snapshot.",
+            code="wrong_input",
         )
 
 

@@ -16,7 +16,6 @@ import sysconfig
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from ...configs import ConfigError
 from ..config import SourceConfig
@@ -42,114 +41,138 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _module_name(rel: Path) -> str:
-    parts = list(rel.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
+def _module_name(rel: str) -> str:
+    parts = rel.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _is_doc_file(rel: Path) -> bool:
-    suffix = rel.suffix.lower()
-    if _SKIP_DOC_NAMES.match(rel.name):
+def _is_doc_file(name: str) -> bool:
+    lower = name.lower()
+    if _SKIP_DOC_NAMES.match(name):
         return False
-    if suffix in (".md", ".rst"):
-        return True
-    return suffix == ".txt" and rel.name.lower().startswith("readme")
+    return lower.endswith((".md", ".rst")) or (lower.endswith(".txt") and lower.startswith("readme"))
 
 
-def _skipped(rel: Path) -> bool:
-    return any(part in _SKIP_PARTS or part.endswith((".dist-info", ".egg-info")) for part in rel.parts[:-1])
+def _skipped(parts: list[str]) -> bool:
+    return any(part in _SKIP_PARTS or part.endswith((".dist-info", ".egg-info")) for part in parts[:-1])
 
 
-def _stdlib_groups(max_file_bytes: int) -> dict[str, list[Unit]]:
-    root = Path(sysconfig.get_paths()["stdlib"])
+def _small_enough(path: str, limit: int) -> bool:
+    try:
+        return not limit or os.stat(path).st_size <= limit
+    except OSError:
+        return False  # listed in RECORD but gone
+
+
+def _stdlib_groups(src: SourceConfig, wanted: set[str] | None) -> dict[str, list[Unit]]:
+    root = sysconfig.get_paths()["stdlib"]
     groups: dict[str, list[Unit]] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_PARTS and not d.startswith(("config-", ".", "__phello__"))
-        )
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            rel = rel_dir / name
-            path = root / rel
-            if max_file_bytes and path.stat().st_size > max_file_bytes:
-                continue
-            top = rel.parts[0].removesuffix(".py")
-            groups.setdefault(f"stdlib/{top}", []).append(Unit(f"stdlib/{top}", "module", str(path), _module_name(rel)))
+    for top_name in sorted(os.listdir(root)):
+        top = top_name.removesuffix(".py")
+        if top_name.startswith((".", "config-", "__phello__")) or top_name in _SKIP_PARTS:
+            continue
+        if wanted is not None and not ({"stdlib", _normalize(top)} & wanted):
+            continue
+        top_path = os.path.join(root, top_name)
+        if top_name.endswith(".py"):
+            files = [top_name]
+        elif os.path.isdir(top_path):
+            files = []
+            for dirpath, dirnames, filenames in os.walk(top_path):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_PARTS and not d.startswith("."))
+                rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+                files += [f"{rel_dir}/{name}" for name in sorted(filenames) if name.endswith(".py")]
+        else:
+            continue
+        units = [
+            Unit(f"stdlib/{top}", "module", os.path.join(root, rel), _module_name(rel))
+            for rel in files
+            if _small_enough(os.path.join(root, rel), src.max_file_bytes)
+        ]
+        if units:
+            groups[f"stdlib/{top}"] = units
     return groups
 
 
-def _distribution_groups(src: SourceConfig) -> tuple[dict[str, list[Unit]], dict[str, set[str]]]:
+def _record_paths(dist) -> list[str]:
+    """The distribution's files as relative paths; RECORD is parsed directly (``dist.files`` builds a pathlib
+    object per line, seconds for a large environment)."""
+    record = dist.read_text("RECORD")
+    if record is not None:
+        return sorted({line.split(",", 1)[0].strip('"') for line in record.splitlines() if line.strip()})
+    return sorted(p.as_posix() for p in (dist.files or []))
+
+
+def _top_levels(dist, paths: list[str] | None) -> set[str]:
+    text = dist.read_text("top_level.txt")
+    if text:
+        return {line.strip() for line in text.splitlines() if line.strip()}
+    return {p.split("/", 1)[0].removesuffix(".py") for p in (paths or []) if p.endswith(".py")}
+
+
+def _distribution_groups(src: SourceConfig, wanted: set[str] | None) -> dict[str, list[Unit]]:
     groups: dict[str, list[Unit]] = {}
-    top_levels: dict[str, set[str]] = {}
     seen: set[str] = set()
     for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"] or ""
-        key = _normalize(name)
+        key = _normalize(dist.metadata["Name"] or "")
         if not key or key in seen:
             continue  # the same distribution twice on sys.path: the first one is the one Python imports
         seen.add(key)
-        base = Path(dist.locate_file(""))
+        paths = None
+        if wanted is not None and key not in wanted:
+            paths = _record_paths(dist)
+            if not {_normalize(t) for t in _top_levels(dist, paths)} & wanted:
+                continue
+        base = str(dist.locate_file(""))
         units: list[Unit] = []
-        tops: set[str] = set()
-        meta_path = None
-        for entry in sorted(dist.files or [], key=lambda p: p.as_posix()):
-            rel = Path(entry.as_posix())
-            if ".." in rel.parts:
+        for rel in paths if paths is not None else _record_paths(dist):
+            parts = rel.split("/")
+            if ".." in parts or not rel:
                 continue
-            if rel.name == "METADATA" and rel.parent.name.endswith(".dist-info"):
-                meta_path = base / rel
+            path = os.path.join(base, rel)
+            if parts[-1] == "METADATA" and len(parts) == 2 and parts[0].endswith(".dist-info"):
+                if src.include_doc_files and os.path.exists(path):
+                    units.insert(0, Unit(f"pkg/{key}", "metadata", path, "METADATA"))
                 continue
-            if _skipped(rel) or not rel.parts:
+            if _skipped(parts):
                 continue
-            path = base / rel
-            if rel.suffix == ".py":
-                tops.add(rel.parts[0].removesuffix(".py"))
+            if rel.endswith(".py"):
                 kind, unit_name = "module", _module_name(rel)
-            elif src.include_doc_files and _is_doc_file(rel):
-                kind, unit_name = "doc", rel.as_posix()
+            elif src.include_doc_files and _is_doc_file(parts[-1]):
+                kind, unit_name = "doc", rel
             else:
                 continue
-            try:
-                if src.max_file_bytes and path.stat().st_size > src.max_file_bytes:
-                    continue
-            except OSError:
-                continue  # listed in RECORD but gone
-            units.append(Unit(f"pkg/{key}", kind, str(path), unit_name))
-        if src.include_doc_files and meta_path is not None and meta_path.exists():
-            units.insert(0, Unit(f"pkg/{key}", "metadata", str(meta_path), "METADATA"))
+            if _small_enough(path, src.max_file_bytes):
+                units.append(Unit(f"pkg/{key}", kind, path, unit_name))
         if units:
             groups[f"pkg/{key}"] = units
-            top_levels[f"pkg/{key}"] = tops
-    return dict(sorted(groups.items())), top_levels
+    return dict(sorted(groups.items()))
+
+
+def _names(group: str, units: list[Unit]) -> set[str]:
+    kind, _, key = group.partition("/")
+    names = {_normalize(key)}
+    if kind == "stdlib":
+        names.add("stdlib")
+    else:
+        names |= {_normalize(u.name.split(".", 1)[0]) for u in units if u.kind == "module"}
+    return names
 
 
 def plan(src: SourceConfig, field_prefix: str) -> list[Unit]:
     """Every unit in stream order: round-robin over the selected packages."""
+    wanted = {_normalize(p) for p in src.packages} or None
     groups: dict[str, list[Unit]] = {}
     if src.include_stdlib:
-        groups.update(sorted(_stdlib_groups(src.max_file_bytes).items()))
-    dist_groups, top_levels = _distribution_groups(src)
-    groups.update(dist_groups)
-    if src.packages:
-        wanted = {_normalize(p) for p in src.packages}
-        matched: set[str] = set()
-        selected = {}
-        for group, units in groups.items():
-            kind, _, key = group.partition("/")
-            names = {_normalize(key)} | {_normalize(t) for t in top_levels.get(group, ())}
-            if kind == "stdlib":
-                names.add("stdlib")
-            if names & wanted:
-                selected[group] = units
-                matched |= names & wanted
+        groups.update(_stdlib_groups(src, wanted))
+    groups.update(_distribution_groups(src, wanted))
+    if wanted is not None:
+        matched = set().union(*(_names(g, u) for g, u in groups.items())) & wanted
         missing = sorted(wanted - matched)
         if missing:
             raise ConfigError(f"no installed distribution or stdlib module named {missing}", f"{field_prefix}.packages")
-        groups = selected
     queues = [deque(units) for units in groups.values()]
     order: list[Unit] = []
     while queues:

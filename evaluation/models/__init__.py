@@ -1,0 +1,3 @@
+from .runs import EvaluationRun, ExampleResult, MetricValue
+
+__all__ = ["EvaluationRun", "ExampleResult", "MetricValue"]
