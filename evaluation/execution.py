@@ -53,4 +53,3 @@ def run_suites(config, ctx) -> RunResult:
     if failures:
         raise RuntimeError("; ".join(failures))
     return RunResult(summary=summary)
-

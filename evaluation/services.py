@@ -65,3 +65,52 @@ def evaluation_run_fail(*, run: EvaluationRun, message: str) -> None:
     EvaluationRun.objects.filter(pk=run.pk).update(
         status=EvaluationRun.Status.FAILED, finished_at=timezone.now(), config={**run.config, "error": message}
     )
+
+
+AUTO_KINDS = {"pretrain", "sft", "dpo", "ppo", "grpo", "rloo", "merge_adapter"}
+
+
+def evaluate_after_training(job: Job) -> Job | None:
+    """The default suite after a model-producing job succeeds (settings.EVALUATION_AUTO_SUITES; [] turns it off).
+
+    Only suites whose inputs exist are run: perplexity needs token shards, reward-model accuracy a reward model
+    and preferences, reference metrics accepted demonstrations; the others run on their built-in fixtures.
+    """
+    from django.conf import settings
+
+    from annotation.models import DatasetSnapshot
+    from training.services import job_launch
+
+    wanted = list(getattr(settings, "EVALUATION_AUTO_SUITES", []))
+    if job.kind not in AUTO_KINDS or not wanted:
+        return None
+    model = job.outputs.filter(kind__in=["model", "adapter"]).order_by("-id").first()
+    if model is None:
+        return None
+    config: dict = {"model": str(model.pk), "suites": [], "limit": settings.EVALUATION_AUTO_LIMIT}
+    shards = Artifact.objects.filter(kind="token_shards").order_by("-id").first()
+    for suite in wanted:
+        if suite == "perplexity":
+            if shards is None:
+                continue
+            config["token_shards"] = str(shards.pk)
+        elif suite == "reference":
+            if not DatasetSnapshot.objects.filter(kind="sft").exists():
+                continue
+            config["demonstrations"] = "latest"
+        elif suite in ("rm_accuracy", "win_rate", "human_win_rate"):
+            continue  # these need a chosen reward model or baseline: launched by hand
+        config["suites"].append(suite)
+    if not config["suites"]:
+        return None
+    return job_launch(kind="evaluate", config=config, name=f"auto: {job.kind} #{job.pk}", queue=job.queue)
+
+
+def refresh_waiting_runs() -> int:
+    from .human import human_win_rate_refresh
+
+    count = 0
+    for run in EvaluationRun.objects.filter(status=EvaluationRun.Status.WAITING, suite="human_win_rate"):
+        human_win_rate_refresh(run=run)
+        count += 1
+    return count

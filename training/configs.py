@@ -94,7 +94,7 @@ def from_dict(cls: type[C], data: Any, *, prefix: str = "") -> C:
     try:
         return cls(**kwargs)
     except ConfigError as exc:
-        if prefix and exc.field and not exc.field.startswith(prefix):
+        if prefix and exc.field and not exc.field.startswith((f"{prefix}.", f"{prefix}[")):
             raise ConfigError(exc.message, f"{prefix}.{exc.field}") from None
         raise
     except (ValueError, TypeError) as exc:

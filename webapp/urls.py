@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("annotation.api_urls")),
     path("api/v1/", include("training.api_urls")),
+    path("api/v1/", include("evaluation.api_urls")),
     path("annotate/", include("annotation.urls")),
     path("jobs/", include("training.urls")),
 ]

@@ -8,6 +8,8 @@ from typing import Any
 SUITES: dict[str, str] = {
     "perplexity": "evaluation.suites.perplexity",
     "rm_accuracy": "evaluation.suites.rm_accuracy",
+    "win_rate": "evaluation.suites.win_rate",
+    "human_win_rate": "evaluation.suites.human_win_rate",
 }
 
 

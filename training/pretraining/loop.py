@@ -34,7 +34,14 @@ def train(config, ctx) -> RunResult:
         env.shutdown()
 
 
+def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy in fp32 over the positions whose label is not -100."""
+    return F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100)
+
+
 class Pretrainer:
+    _cross_entropy = staticmethod(token_cross_entropy)
+
     def __init__(self, config, ctx, env: DistEnv):
         self.config, self.ctx, self.env = config, ctx, env
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
@@ -107,6 +114,9 @@ class Pretrainer:
                 model = DistributedDataParallel(model, device_ids=ids)
         if self.config.compile:
             model = torch.compile(model)
+            # The loss compiled too: the fp32 upcast, log-softmax and their backward fuse into a pass or two over
+            # the logits instead of several full fp32 copies (vocab x tokens: gigabytes per micro-batch on a GPU).
+            self._cross_entropy = torch.compile(token_cross_entropy)
         return model
 
     def _log(self, line: str) -> None:
@@ -156,17 +166,19 @@ class Pretrainer:
         return self.train_data.batch(first, c.micro_batch_size)
 
     def _loss(self, model, samples: np.ndarray, *, seed_parts: tuple[int, ...]) -> tuple[torch.Tensor, int]:
-        tokens = torch.from_numpy(samples).to(self.device)
+        tokens = torch.from_numpy(samples)
+        if self.device.type == "cuda":  # pinned, so the copy overlaps the GPU's work instead of waiting for it
+            tokens = tokens.pin_memory().to(self.device, non_blocking=True)
+        else:
+            tokens = tokens.to(self.device)
         with autocast(self.precision, self.device):
             if self.objective == "mlm":
                 inputs, labels = self._mask(tokens[:, :-1], seed_parts)
                 logits = model(input_ids=inputs).logits
-                return F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100), int(
-                    (labels != -100).sum()
-                )
+                return self._cross_entropy(logits, labels), int((labels != -100).sum())
             logits = model(input_ids=tokens[:, :-1]).logits
             targets = tokens[:, 1:]
-            return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten()), targets.numel()
+            return self._cross_entropy(logits, targets), targets.numel()
 
     def _mask(self, tokens: torch.Tensor, seed_parts: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """BERT masking (80% [MASK], 10% random, 10% kept), seeded per step so resume replays it exactly."""

@@ -61,6 +61,7 @@ KINDS: dict[str, JobKind] = {
             "A scalar reward model on a preference snapshot (TRL RewardTrainer).",
         ),
         JobKind("dpo", "training.runners.dpo", "DpoConfig", "gpu", "Direct Preference Optimization (TRL DPOTrainer)."),
+        JobKind("ppo", "training.runners.ppo", "PpoConfig", "gpu", "PPO against a reward model (plumbline's own PPO)."),
         JobKind("grpo", "training.runners.grpo", "GroupRlConfig", "gpu", "GRPO from a reward model (TRL GRPOTrainer)."),
         JobKind("rloo", "training.runners.rloo", "GroupRlConfig", "gpu", "RLOO from a reward model (TRL RLOOTrainer)."),
         JobKind(

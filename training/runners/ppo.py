@@ -21,7 +21,9 @@ DOTTED_FUNCTION = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 class PpoConfig(TrainOptions):
     """Proximal Policy Optimization against a reward model (and/or a Python reward function)."""
 
-    model: str = field("latest", help="the SFT policy to optimize (its copy is the frozen reference)", artifact="model|adapter")
+    model: str = field(
+        "latest", help="the SFT policy to optimize (its copy is the frozen reference)", artifact="model|adapter"
+    )
     reward_model: str | None = field(
         None,
         help="reward model: a sequence-classification model (a reward_model job's output); null: reward_function only",
@@ -38,7 +40,9 @@ class PpoConfig(TrainOptions):
         help="optional Python reward 'package.module:function' called as f(prompts, completions) -> list of floats; "
         "added to the reward model's score (or the only reward when there is no reward model)",
     )
-    peft: PeftOptions = field(default_factory=PeftOptions, help="full fine-tune, LoRA or QLoRA (reference = adapter off)")
+    peft: PeftOptions = field(
+        default_factory=PeftOptions, help="full fine-tune, LoRA or QLoRA (reference = adapter off)"
+    )
     value_model: Literal["head", "policy", "reward_model"] = field(
         "head",
         help="the critic: a value head on the policy's own hidden states (head), or a separate model initialised "
@@ -62,7 +66,9 @@ class PpoConfig(TrainOptions):
     kl_control: Literal["fixed", "adaptive"] = field("fixed", help="fixed coefficient, or Ziegler et al.'s controller")
     kl_target: float = field(6.0, help="adaptive: the KL (nats per response) the controller steers to")
     kl_horizon: int = field(10000, help="adaptive: the controller's horizon in episodes")
-    kl_estimator: Literal["k1", "k3"] = field("k1", help="per-token KL estimator: k1 (log-ratio) or k3 (lower variance)")
+    kl_estimator: Literal["k1", "k3"] = field(
+        "k1", help="per-token KL estimator: k1 (log-ratio) or k3 (lower variance)"
+    )
     gamma: float = field(1.0, help="discount")
     lam: float = field(0.95, help="GAE lambda")
     cliprange: float = field(0.2, help="policy ratio clip range")

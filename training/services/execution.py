@@ -95,6 +95,17 @@ def _finish(job: Job, status: str, *, message: str = "", trace: str = "", summar
         current.save()
 
 
+def _run_success_hooks(job: Job) -> None:
+    """settings.JOB_SUCCESS_HOOKS, e.g. the evaluation app's default suite; a failing hook never fails the job."""
+    from django.utils.module_loading import import_string
+
+    for path in settings.JOB_SUCCESS_HOOKS:
+        try:
+            import_string(path)(Job.objects.get(pk=job.pk))
+        except Exception:
+            logger.exception("success hook %s failed for job %s", path, job.pk)
+
+
 def _requeue_for_failover(job: Job, reason: str) -> None:
     """A node of a distributed run failed: start the whole run again from its last checkpoint (once per attempt)."""
     from .jobs import enqueue
@@ -144,6 +155,7 @@ def job_execute(*, job_id: int, hostname: str = "") -> str:
                 artifact_register(spec=spec, job=job)
         ctx.stop()
         _finish(job, JobStatus.SUCCEEDED, summary=result.summary)
+        _run_success_hooks(job)
     except JobCancelled:
         ctx.log("[plumbline] cancelled; checkpoints kept")
         ctx.stop()

@@ -132,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "training.tasks.reap_stale_jobs",
         "schedule": timedelta(seconds=30),
     },
+    "evaluation-refresh-human-runs": {
+        "task": "evaluation.tasks.refresh_waiting_runs",
+        "schedule": timedelta(seconds=60),
+    },
 }
 CELERY_TASK_ROUTES = {
     "annotation.tasks.*": {"queue": "default"},
@@ -143,6 +147,11 @@ JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=60)
 JOB_CANCEL_GRACE_SECONDS = env.int("JOB_CANCEL_GRACE_SECONDS", default=120)
 # A distributed run whose node fails (a rank crashed, a host vanished) restarts from its checkpoint this often.
 JOB_MAX_RESTARTS = env.int("JOB_MAX_RESTARTS", default=2)
+# Called (by dotted path) with the job after a job succeeds: training never imports evaluation.
+JOB_SUCCESS_HOOKS = env.list("JOB_SUCCESS_HOOKS", default=["evaluation.services.evaluate_after_training"])
+# The default suite run after every model-producing job ([] or "" turns it off).
+EVALUATION_AUTO_SUITES = env.list("EVALUATION_AUTO_SUITES", default=["perplexity"])
+EVALUATION_AUTO_LIMIT = env.int("EVALUATION_AUTO_LIMIT", default=200)
 
 # --- storage ----------------------------------------------------------------------------------------------------
 ARTIFACTS_ROOT = Path(env.str("ARTIFACTS_ROOT", default=str(VAR_DIR / "artifacts")))

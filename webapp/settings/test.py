@@ -30,3 +30,6 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(_broker / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{_broker / 'results'}"
+
+# No automatic evaluation jobs after training jobs in tests (a test that wants them turns them on).
+EVALUATION_AUTO_SUITES: list[str] = []

@@ -1,22 +1,28 @@
 import json
+import random
+import zlib
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-PARAGRAPH = (
-    "The library opened a new reading room on the second floor of the old building, and the staff moved the "
-    "history collection there so that students could work with the maps and letters in one place. "
-)
+_VOCAB = [
+    "river", "mountain", "window", "library", "garden", "teacher", "number", "system", "picture", "morning", "reason",
+    "market", "engine", "sister", "letter", "planet", "summer", "forest", "answer", "bridge", "doctor", "animal",
+    "silver", "pocket", "button", "travel", "winter", "yellow", "basket", "candle", "circle", "mirror", "harbor",
+    "village", "kitchen", "student", "journey", "theater", "museum", "orchard", "meadow", "council", "lantern",
+]  # fmt: skip
+_FUNCTION = ["the", "of", "and", "to", "with", "that", "in", "a", "for", "on", "by", "from", "near", "was", "is"]
 
 
-def prose(topic: str, sentences: int = 12) -> str:
-    """English prose long enough to pass the default filters, distinct per topic."""
-    lines = [
-        f"This note about {topic} explains why the work matters and how the team went about it in {topic}.",
-        *(f"In part {i} of the {topic} story, {PARAGRAPH.lower()}" for i in range(sentences)),
-    ]
-    return "\n\n".join(lines)
+def prose(topic: str, sentences: int = 24) -> str:
+    """Varied English prose that passes the default filters, different (and deterministic) for every topic."""
+    rng = random.Random(zlib.crc32(topic.encode()))
+    out = [f"This note is about {topic}, and it explains why the work matters to the people of the town."]
+    for _ in range(sentences):
+        words = [rng.choice(_FUNCTION if rng.random() < 0.35 else _VOCAB) for _ in range(rng.randint(8, 14))]
+        out.append(" ".join(words).capitalize() + ".")
+    return "\n\n".join(" ".join(out[i : i + 3]) for i in range(0, len(out), 3))
 
 
 @pytest.fixture

@@ -10,7 +10,11 @@ from .advantages import masked_mean
 
 
 def clipped_policy_loss(
-    new_logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor, cliprange: float
+    new_logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    cliprange: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L = E[max(-A r, -A clip(r, 1 - eps, 1 + eps))], r = pi_new / pi_old: the pessimistic bound of the paper."""
     ratio = torch.exp(new_logprobs - old_logprobs)

@@ -53,7 +53,10 @@ def encode_prompts(tokenizer, prompts: list[Any], max_tokens: int) -> list[list[
     out = []
     for prompt in prompts:
         ids = tokenizer(policy_text(tokenizer, prompt), add_special_tokens=not isinstance(prompt, list))["input_ids"]
-        out.append(ids[-max_tokens:] if max_tokens > 0 else ids)
+        ids = ids[-max_tokens:] if max_tokens > 0 else ids
+        if not ids:  # an empty prompt: the answer still needs a position to start from
+            ids = [tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id]
+        out.append(ids)
     return out
 
 
