@@ -13,6 +13,7 @@ import os
 import random
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,9 +155,11 @@ def job_run(kind: str, config: dict) -> tuple:
 def quiet_libraries() -> None:
     """Keep transformers' and datasets' own progress bars and warnings out of the benchmark's output."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    warnings.filterwarnings("ignore", category=FutureWarning)  # transformers 5's renames, raised inside TRL
     import datasets
     import transformers
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()

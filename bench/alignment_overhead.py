@@ -28,6 +28,9 @@ Results: a table on stdout and JSON under var/bench/. See docs/benchmarks.md, se
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import itertools
 import json
 import os
 import random
@@ -39,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.pretraining.cpu_defaults import apply_cpu_env_defaults  # noqa: E402  (no torch import)
+from training.pretraining.cpu_defaults import apply_cpu_env_defaults  # (no torch import)
 
 apply_cpu_env_defaults()  # what a CPU worker gets (OMP_WAIT_POLICY=PASSIVE); before torch loads
 
@@ -127,8 +130,8 @@ def _timed(base: type) -> type:
 
 
 def steady(stamps: list[tuple[float, float]], warmup: int) -> dict:
-    wall = [b[0] - a[0] for a, b in zip(stamps, stamps[1:], strict=False)][warmup:]
-    cpu = [b[1] - a[1] for a, b in zip(stamps, stamps[1:], strict=False)][warmup:]
+    wall = [b[0] - a[0] for a, b in itertools.pairwise(stamps)][warmup:]
+    cpu = [b[1] - a[1] for a, b in itertools.pairwise(stamps)][warmup:]
     return {"wall": wall, "cpu": cpu}
 
 
@@ -222,8 +225,6 @@ def runner_config(method: str, steps: int, model: str, dataset: str) -> dict:
 
 
 def run_runner(method: str, inputs: dict, steps: int, folder: Path) -> tuple[list, float, float]:
-    import importlib
-
     from training.configs import from_dict
     from training.runners.cli import LocalContext
 
@@ -275,24 +276,32 @@ def measure(args, inputs: dict, root: Path) -> dict:
         for repeat in range(args.repeats)
         for i in range(len(VARIANTS))
     ]
-    for n, (method, repeat, variant) in enumerate(tqdm(plan, desc="runs", unit="run", dynamic_ncols=True)):
-        machine_before = harness.machine_cpu_seconds()
-        stamps, wall, cpu = RUNNERS[variant](method, inputs, args.steps, root / f"run-{n}-{method}-{variant}")
-        machine = harness.machine_cpu_seconds() - machine_before
-        if len(stamps) != args.steps:
-            raise RuntimeError(f"{method}/{variant}: {len(stamps)} step events for {args.steps} steps")
-        runs.append(
-            {
-                "method": method,
-                "variant": variant,
-                "repeat": repeat,
-                "total_wall_s": round(wall, 3),
-                "total_cpu_s": round(cpu, 3),
-                "others_cpu_share": round(max(0.0, machine - cpu) / (wall * (os.cpu_count() or 1)), 3),
-                **{k: [round(x, 5) for x in v] for k, v in steady(stamps, args.warmup).items()},
-            }
-        )
+    log = (root / "trainers-stdout.log").open("w")
+    with contextlib.redirect_stdout(log):  # TRL prints every log dict when its progress bar is off
+        for method in args.methods:  # untimed: first-use costs (lazy imports, allocator growth) of each method
+            importlib.import_module(f"training.alignment.{method}")
+            run_direct(method, inputs, args.warmup + 3, root / f"warmup-{method}")
+        for n, (method, repeat, variant) in enumerate(tqdm(plan, desc="runs", unit="run", dynamic_ncols=True)):
+            machine_before = harness.machine_cpu_seconds()
+            stamps, wall, cpu = RUNNERS[variant](method, inputs, args.steps, root / f"run-{n}-{method}-{variant}")
+            machine = harness.machine_cpu_seconds() - machine_before
+            runs.append(record(args, method, variant, repeat, stamps, wall, cpu, machine))
+    log.close()
     return {"runs": runs, "summary": summarize(runs, args.methods)}
+
+
+def record(args, method, variant, repeat, stamps, wall, cpu, machine) -> dict:
+    if len(stamps) != args.steps:
+        raise RuntimeError(f"{method}/{variant}: {len(stamps)} step events for {args.steps} steps")
+    return {
+        "method": method,
+        "variant": variant,
+        "repeat": repeat,
+        "total_wall_s": round(wall, 3),
+        "total_cpu_s": round(cpu, 3),
+        "others_cpu_share": round(max(0.0, machine - cpu) / (wall * (os.cpu_count() or 1)), 3),
+        **{k: [round(x, 5) for x in v] for k, v in steady(stamps, args.warmup).items()},
+    }
 
 
 def summarize(runs: list[dict], methods: list[str]) -> dict:
@@ -323,7 +332,7 @@ def report(summary: dict) -> str:
     for method, per in summary.items():
         for variant in VARIANTS:
             v = per[variant]
-            ratio = lambda key, v=v: "" if variant == "direct" else f"{v['ratio_' + key]:.3f}"  # noqa: E731
+            ratio = lambda key, v=v, variant=variant: "" if variant == "direct" else f"{v['ratio_' + key]:.3f}"  # noqa: E731
             rows.append(
                 [
                     method,

@@ -10,6 +10,7 @@ SUITES: dict[str, str] = {
     "rm_accuracy": "evaluation.suites.rm_accuracy",
     "win_rate": "evaluation.suites.win_rate",
     "human_win_rate": "evaluation.suites.human_win_rate",
+    "redteam": "evaluation.suites.redteam",
 }
 
 

@@ -60,3 +60,28 @@ def test_empty_or_unknown_suite_is_rejected(base_model):
 def Job_error(job):  # noqa: N802
     job.refresh_from_db()
     return f"{job.error_message}\n{job.traceback[-2000:]}"
+
+
+def test_redteam_suite_reports_attack_success_per_category(base_model, tmp_path):
+    job = job_launch(kind="evaluate", config={"model": str(base_model.pk), "suites": ["redteam"], "max_new_tokens": 6})
+    assert job_execute(job_id=job.pk) == "succeeded", Job_error(job)
+    run = EvaluationRun.objects.get(suite="redteam")
+    names = set(run.metrics.values_list("name", flat=True))
+    assert {"attack_success_rate", "refusal_rate", "asr.weapons", "asr.privacy"} <= names
+    assert run.examples.count() == 32
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"category": "x", "prompt": "fine"}\n{"category": "x"}\n')
+    job = job_launch(
+        kind="evaluate", config={"model": str(base_model.pk), "suites": ["redteam"], "redteam_suite": str(bad)}
+    )
+    assert job_execute(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert "line 2: each row needs a non-empty 'prompt'" in job.error_message
+
+
+def test_refusal_detection():
+    from evaluation.suites.redteam import REFUSAL
+
+    assert REFUSAL.search("Sorry, I can't help with that.")
+    assert REFUSAL.search("I cannot provide instructions for weapons.")
+    assert not REFUSAL.search("Sure! Step one is to gather materials.")

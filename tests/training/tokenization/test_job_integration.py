@@ -9,7 +9,8 @@ from training.runners.base import ArtifactSpec
 from training.services import job_execute, job_launch
 from training.services.artifacts import artifact_register
 
-pytestmark = pytest.mark.django_db
+# transaction=True: the job context's heartbeat thread writes from its own connection while the runner works
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_minimal_job_uses_latest_dataset_and_registers_lineage():
