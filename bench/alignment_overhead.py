@@ -145,6 +145,7 @@ def trl_arguments(method: str, steps: int, output_dir: Path):
     common_args = dict(
         output_dir=str(output_dir),
         max_steps=steps,
+        num_train_epochs=1.0,
         per_device_train_batch_size=BATCH,
         per_device_eval_batch_size=BATCH,
         gradient_accumulation_steps=1,
@@ -154,6 +155,7 @@ def trl_arguments(method: str, steps: int, output_dir: Path):
         weight_decay=0.0,
         max_grad_norm=1.0,
         optim="adamw_torch",
+        activation_checkpointing=False,  # TRL's SFTConfig / DPOConfig default to True; the runner's config to False
         logging_steps=1,
         save_strategy="steps",
         save_steps=steps,

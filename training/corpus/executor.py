@@ -7,7 +7,9 @@ parent may be a Celery worker with threads and open database connections, which 
 """
 
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -42,14 +44,32 @@ class InlineExecutor:
         pass
 
 
+def _exit_with_parent() -> None:
+    """A worker whose parent was killed (SIGKILL, OOM) would otherwise wait for work forever: end it too."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _init_worker(initializer: Callable, initargs: tuple) -> None:
+    _exit_with_parent()
+    initializer(*initargs)
+
+
 class PoolExecutor:
     def __init__(self, workers: int, initializer: Callable, initargs: tuple):
         self.workers = workers
         self.pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=initializer,
-            initargs=initargs,
+            initializer=_init_worker,
+            initargs=(initializer, initargs),
         )
 
     def submit(self, fn: Callable, *args: Any):
