@@ -92,7 +92,11 @@ def main() -> None:
                 time.sleep(0.05)
     finally:
         os.killpg(worker.pid, 15)
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, 9)
+            worker.wait()
     latencies.sort()
     result = {
         "broker": args.broker,
