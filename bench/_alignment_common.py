@@ -27,8 +27,11 @@ import harness  # noqa: E402
 
 # --- the synthetic language -----------------------------------------------------------------------------------
 
-COLORS = ["red", "blue", "green", "brown", "grey", "white", "black", "yellow"]
-ANIMALS = ["fox", "cat", "dog", "owl", "bear", "horse", "mouse", "duck", "wolf", "goat"]
+COLORS = ["red", "blue", "green", "brown", "grey", "white", "black", "yellow", "golden", "silver", "pink", "dark"]
+ANIMALS = [
+    "fox", "cat", "dog", "owl", "bear", "horse", "mouse", "duck", "wolf", "goat", "frog", "hare", "deer", "crow",
+    "lamb", "pig",
+]  # fmt: skip
 PLACES = ["river", "forest", "garden", "hill", "barn", "lake", "road", "field"]
 VERBS = ["runs", "sleeps", "sings", "waits", "plays", "eats", "hides", "walks"]
 ADVERBS = ["quietly", "slowly", "happily", "often", "early", "alone", "together", "again"]
@@ -39,6 +42,14 @@ PROMPT_FORMS = [
     "What does the {color} {animal} do?",
     "Write one line about the {color} {animal}.",
 ]
+
+
+def unique_prompts(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
+    """``n`` distinct (prompt text, colour, animal), drawn without replacement (768 exist)."""
+    every = [(form.format(color=c, animal=a), c, a) for form in PROMPT_FORMS for c in COLORS for a in ANIMALS]
+    if n > len(every):
+        raise ValueError(f"the grammar has {len(every)} distinct prompts, not {n}")
+    return random.Random(seed).sample(every, n)
 
 
 def make_prompt(rng: random.Random) -> tuple[str, str, str]:

@@ -92,8 +92,7 @@ def build_inputs(root: Path, prompts: int) -> dict:
     membership_set(project=project, username=user.username, role="annotator")
     rng = random.Random(0)
     records = []
-    for i in range(prompts):
-        prompt, color, animal = common.make_prompt(rng)
+    for i, (prompt, color, animal) in enumerate(common.unique_prompts(prompts)):
         pair = [common.make_response(rng, color, animal, "."), common.make_response(rng, color, animal, "!")]
         records.append({"id": f"p{i}", "prompt": prompt, "responses": pair})
     prompts_import(project=project, lines=[(json.dumps(r) + "\n").encode() for r in records])

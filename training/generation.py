@@ -10,6 +10,11 @@ from .runners.base import RunResult
 
 
 def load_prompts(config, ctx) -> list[dict[str, Any]]:
+    if config.prompts:
+        return [
+            {"id": i, "messages": [{"role": "user", "content": p}], "is_conversation": False}
+            for i, p in enumerate(config.prompts)
+        ]
     if config.prompts_file:
         rows = []
         for n, line in enumerate(Path(config.prompts_file).read_text(encoding="utf-8").splitlines(), start=1):

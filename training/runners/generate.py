@@ -20,6 +20,7 @@ class GenerateConfig:
     )
     project: int | None = field(None, help="annotation project whose prompts get the samples as responses")
     prompts_file: str | None = field(None, help="a JSONL file of {'prompt'} or {'messages'} rows instead (CLI)")
+    prompts: list[str] = field(default_factory=list, help="or these prompts (samples shown on the model page)")
     samples_per_prompt: int = field(2, help="K: responses sampled per prompt and model")
     temperature: float = field(0.8, help="sampling temperature (0: greedy, one sample)")
     top_p: float = field(0.95, help="nucleus sampling threshold")
@@ -34,8 +35,8 @@ class GenerateConfig:
     seed: int = field(0, help="sampling seed")
 
     def __post_init__(self) -> None:
-        if (self.project is None) == (self.prompts_file is None):
-            raise ConfigError("give exactly one of project or prompts_file", "project")
+        if sum((self.project is not None, self.prompts_file is not None, bool(self.prompts))) != 1:
+            raise ConfigError("give exactly one of project, prompts_file or prompts", "project")
         if not self.models:
             raise ConfigError("name at least one model", "models")
         if self.samples_per_prompt < 1 or self.samples_per_prompt > 16:

@@ -29,6 +29,7 @@ from .trainers import train_task
 # config fields that change how the job runs but not what it writes: a retry may change them and still resume
 RUNTIME_FIELDS = ("workers", "input")
 SAMPLE_CHARS = 400
+ENCODE_PRELOAD = ("numpy", "pyarrow.parquet", "pyarrow.compute", "tokenizers", "training.tokenization.sharding")
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,12 @@ class TokenizerJob:
             self._remove_scratch()
             return self._result(self.state.data["summary"])
         started = time.monotonic()
-        trained, reused = self.train()
-        self.encode(trained)
+        # the encode workers start now and import their libraries while the tokenizer trains
+        workers = max(1, min(self.workers, len(self.parts)))
+        threads = max(1, self.cores // workers)
+        with WorkerPool(workers, threads_per_process=threads, preload=ENCODE_PRELOAD) as pool:
+            trained, reused = self.train()
+            self.encode(trained, pool, threads)
         splits = self.assemble(trained) if self.config["write_token_shards"] else {}
         report = self.report(trained)
         self.ctx.report("tokenizer_report", report)
@@ -130,6 +135,7 @@ class TokenizerJob:
             trained = pool.call(train_task, task, self.ctx.check_cancelled)
         shutil.rmtree(self.tokenizer_dir, ignore_errors=True)
         os.replace(tmp, self.tokenizer_dir)
+        shutil.rmtree(self.parts_dir, ignore_errors=True)  # encoded by an earlier tokenizer, if any
         self.state.set_tokenizer(trained)
         self.ctx.log(
             f"trained on {trained['training_documents']} documents in {trained['training_seconds']} s: "
@@ -137,7 +143,7 @@ class TokenizerJob:
         )
         return trained, False
 
-    def encode(self, trained: dict[str, Any]) -> None:
+    def encode(self, trained: dict[str, Any], pool: WorkerPool, threads: int) -> None:
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         for leftover in self.parts_dir.glob(".*.tmp"):
             leftover.unlink()
@@ -152,9 +158,7 @@ class TokenizerJob:
         self.ctx.progress(step, self.total_steps, f"tokenizing {len(pending)} shard(s)")
         if not pending:
             return
-        workers = max(1, min(self.workers, len(pending)))
-        threads = max(1, self.cores // workers)
-        self.ctx.log(f"tokenizing {len(pending)} shard(s) with {workers} process(es) x {threads} thread(s)")
+        self.ctx.log(f"tokenizing {len(pending)} shard(s) with {pool.processes} process(es) x {threads} thread(s)")
         dtype = str(token_dtype(trained["vocab_size"]))
         common = {
             "tokenizer_json": str(self.tokenizer_dir / "tokenizer.json"),
@@ -172,15 +176,14 @@ class TokenizerJob:
             {**common, "name": p.name, "shard": str(p.shard), "with_counts": p.split == self.report_split}
             for p in pending
         ]
-        with WorkerPool(workers, threads_per_process=threads) as pool:
-            for part, stats in zip(pending, pool.map(encode_part, tasks, self.ctx.check_cancelled), strict=True):
-                self.state.add_part(part.name, stats)
-                step += 1
-                tokens += stats["tokens"]
-                elapsed = max(time.monotonic() - started, 1e-9)
-                self.ctx.metrics(step, {"tokens": tokens, "tokens_per_second": tokens / elapsed})
-                self.ctx.progress(step, self.total_steps, f"tokenized {part.name}")
-                self.ctx.check_cancelled()
+        for part, stats in zip(pending, pool.map(encode_part, tasks, self.ctx.check_cancelled), strict=True):
+            self.state.add_part(part.name, stats)
+            step += 1
+            tokens += stats["tokens"]
+            elapsed = max(time.monotonic() - started, 1e-9)
+            self.ctx.metrics(step, {"tokens": tokens, "tokens_per_second": tokens / elapsed})
+            self.ctx.progress(step, self.total_steps, f"tokenized {part.name}")
+            self.ctx.check_cancelled()
 
     def assemble(self, trained: dict[str, Any]) -> dict[str, dict[str, int]]:
         self.ctx.check_cancelled()

@@ -71,9 +71,9 @@ def _target(fn: Callable[[Any], Any]) -> str:
 
 
 class _Worker:
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], preload: tuple[str, ...]):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "training.tokenization.worker"],
+            [sys.executable, "-m", "training.tokenization.worker", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -91,13 +91,16 @@ class _Worker:
 
 
 class WorkerPool:
-    def __init__(self, processes: int, *, threads_per_process: int = 1):
+    def __init__(self, processes: int, *, threads_per_process: int = 1, preload: tuple[str, ...] = ()):
+        """``preload``: modules the workers import as soon as they start, so a pool started early has its
+        imports done by the time work arrives."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p] + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         # Rayon (inside tokenizers) sizes its thread pool once, from these, on first use
         env["RAYON_NUM_THREADS"] = str(max(1, threads_per_process))
         env["TOKENIZERS_PARALLELISM"] = "true" if threads_per_process > 1 else "false"
-        self.workers = [_Worker(env) for _ in range(max(1, processes))]
+        self.workers = [_Worker(env, preload) for _ in range(max(1, processes))]
+        self.processes = len(self.workers)
         self._selector = selectors.DefaultSelector()
         for worker in self.workers:
             self._selector.register(worker.fd, selectors.EVENT_READ, worker)

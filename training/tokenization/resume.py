@@ -50,7 +50,9 @@ class RunState:
         return self.data["parts"]
 
     def set_tokenizer(self, summary: dict[str, Any]) -> None:
+        """A new tokenizer: parts encoded with any earlier one no longer count."""
         self.data["tokenizer"] = summary
+        self.data["parts"] = {}
         self.save()
 
     def add_part(self, name: str, stats: dict[str, Any]) -> None:

@@ -186,7 +186,9 @@ class PpoTrainer:
             **{k: sum(v) / len(v) for k, v in stats.items()},
         }
         if len(scored) > 2:
-            metrics.update(score_reward_model=scored["reward_model"].mean().item(), score_function=scored["function"].mean().item())
+            metrics.update(
+                score_reward_model=scored["reward_model"].mean().item(), score_function=scored["function"].mean().item()
+            )
         self.last_samples = [
             {"prompt": policy_text(self.tokenizer, p)[-500:], "completion": c, "score": float(s)}
             for p, c, s in list(zip(prompt_objects, completions, raw.tolist(), strict=True))[:4]
@@ -221,7 +223,9 @@ class PpoTrainer:
         with self._autocast():
             logits, values = self.model(batch)
         new_logprobs = token_logprobs(logits, tokens, config.temperature)
-        policy_loss, policy_clipfrac = clipped_policy_loss(new_logprobs, old_logprobs, advantages, mask, config.cliprange)
+        policy_loss, policy_clipfrac = clipped_policy_loss(
+            new_logprobs, old_logprobs, advantages, mask, config.cliprange
+        )
         value_loss, value_clipfrac = clipped_value_loss(values, old_values, returns, mask, config.cliprange_value)
         entropy = masked_mean(entropy_from_logits(logits.float() / config.temperature), mask)
         loss = policy_loss + config.vf_coef * value_loss - config.entropy_coef * entropy
