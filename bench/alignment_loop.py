@@ -30,6 +30,7 @@ var/bench/. See docs/benchmarks.md, section "Alignment".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import random
@@ -88,8 +89,10 @@ class Api:
 class Worker:
     """Runs the jobs the engineer launches through the API, in this process, as a Celery worker's task would."""
 
-    def __init__(self, engineer: Api):
+    def __init__(self, engineer: Api, logs: Path):
         self.engineer = engineer
+        self.logs = logs
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.jobs: dict[str, dict] = {}
 
     def run(self, label: str, kind: str, config: dict) -> dict:
@@ -98,7 +101,8 @@ class Worker:
         job = self.engineer.call("POST", "/api/v1/jobs/", json={"kind": kind, "config": config, "name": label}).json()
         t0 = time.perf_counter()
         tqdm.write(f"[{label}] {kind} job {job['id']} ...")
-        status = job_execute(job_id=job["id"], hostname="bench-worker")
+        with (self.logs / f"{label}.stdout.log").open("w") as log, contextlib.redirect_stdout(log):
+            status = job_execute(job_id=job["id"], hostname="bench-worker")  # TRL prints its logs to stdout
         payload = self.engineer.call("GET", f"/api/v1/jobs/{job['id']}/").json()
         if status != "succeeded":
             raise RuntimeError(f"{label}: job {job['id']} {status}: {payload['error_message']}\n{payload['log_tail']}")
@@ -172,6 +176,8 @@ def head_to_head(generations: list[dict], sft: int, dpo: int) -> tuple[dict, lis
     wins = ties = losses = 0
     sft_good = dpo_good = 0
     decided: list[dict] = []
+    examples: list[dict] = []
+    words = {"sft": 0, "dpo": 0}
     for (prompt_id, version), rows in by.items():
         if version != f"artifact:{dpo}":
             continue
@@ -183,6 +189,10 @@ def head_to_head(generations: list[dict], sft: int, dpo: int) -> tuple[dict, lis
             ga, gb = annotator_likes(a["text"]), annotator_likes(b["text"])
             dpo_good += ga
             sft_good += gb
+            words["dpo"] += len(a["text"].split())
+            words["sft"] += len(b["text"].split())
+            if len(examples) < 12:
+                examples.append({"sft": b["text"], "dpo": a["text"]})
             if ga and not gb:
                 wins += 1
                 decided.append({"prompt_id": prompt_id, "chosen": a["text"], "rejected": b["text"]})
@@ -203,6 +213,8 @@ def head_to_head(generations: list[dict], sft: int, dpo: int) -> tuple[dict, lis
         "win_rate_decided_only": wins / (wins + losses) if wins + losses else None,
         "sft_ends_with_period": sft_good / n,
         "dpo_ends_with_period": dpo_good / n,
+        "mean_words": {k: v / n for k, v in words.items()},
+        "examples": examples,
     }, decided
 
 
@@ -275,11 +287,11 @@ def train_config(steps: int, lr: float, batch: int, **extra) -> dict:
     }
 
 
-def run_loop(args, server_url: str, eng_token: str, ann_token: str, base: int) -> dict:
+def run_loop(args, server_url: str, eng_token: str, ann_token: str, base: int, logs: Path) -> dict:
     from training.models import Job
 
     engineer, annotator = Api(server_url, eng_token), Api(server_url, ann_token)
-    worker = Worker(engineer)
+    worker = Worker(engineer, logs)
     times: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -395,6 +407,7 @@ def run_loop(args, server_url: str, eng_token: str, ann_token: str, base: int) -
         "preference_snapshot": {"id": prefs["id"], "rows": prefs["row_count"], **prefs["manifest"]["rows_per_split"]},
         "reward_model": {
             "validation_accuracy": rm_summary["validation_accuracy"],
+            "validation_pairs": prefs["manifest"]["rows_per_split"]["validation"],
             "accuracy_split": rm_summary["accuracy_split"],
             "accuracy_on_policy_test_pairs": fresh_rm,
             "policy_test_pairs": len(decided),
@@ -431,7 +444,7 @@ def report(result: dict, elapsed: float) -> str:
         harness.table(
             [
                 [
-                    "reward model: held-out accuracy (validation prompts)",
+                    f"reward model: held-out accuracy (validation prompts' pairs, n={rm['validation_pairs']})",
                     f"{rm['validation_accuracy']:.3f}",
                     f"≥ {TARGETS['reward_model_accuracy']}",
                 ],
@@ -475,7 +488,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prompts", type=int, default=400, help="distinct prompts imported (at most 768)")
     parser.add_argument("--k", type=int, default=4, help="responses sampled per prompt and ranked in one task")
-    parser.add_argument("--eval-samples", type=int, default=4, help="samples per test prompt and model")
+    parser.add_argument("--eval-samples", type=int, default=8, help="samples per test prompt and model")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--sft-steps", type=int, default=300)
@@ -495,7 +508,7 @@ def main() -> None:
         eng_token, ann_token = setup_accounts()
         base = base_model(Path(backend.env["ARTIFACTS_ROOT"]) / "bench", args)
         with harness.gunicorn(backend, workers=args.gunicorn_workers, threads=2) as server:
-            result = run_loop(args, server.url, eng_token, ann_token, base)
+            result = run_loop(args, server.url, eng_token, ann_token, base, backend.workdir / "logs")
     elapsed = time.perf_counter() - started
     verdict = {
         "reward_model_accuracy": result["reward_model"]["validation_accuracy"] >= TARGETS["reward_model_accuracy"],

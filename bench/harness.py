@@ -113,8 +113,12 @@ def run_stage(script: Path, stage: str, backend: Backend, payload: dict) -> dict
 def django_setup() -> None:
     """Called at the top of a stage subprocess (never in the orchestrator)."""
     ensure_repo_on_path()
+    import warnings
+
     import django
 
+    # whitenoise warns once per process when collectstatic has not run; the benchmarks serve no static files
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     django.setup()
 
 

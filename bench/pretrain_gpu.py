@@ -58,11 +58,11 @@ def device_facts(device) -> dict:
     return facts
 
 
-def matmul_rate(device, n: int, repeats: int = 10) -> float:
-    """bf16 n x n x n matmul FLOP/s on random data (the ceiling a model's matmuls can reach here)."""
+def matmul_rate(device, precision: str, n: int, repeats: int = 10) -> float:
+    """n x n x n matmul FLOP/s on random data in the run's precision (the ceiling its matmuls can reach here)."""
     import torch
 
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
@@ -228,7 +228,7 @@ def main() -> int:
         args.compile = device.type == "cuda"
     shards = common_shards.random_token_shards(vocab_size=50304, tokens=shard_tokens, validation=False)
     tokenizer = AutoTokenizer.from_pretrained(shards / "../tokenizer")
-    precision = choose_precision(args.precision, device)
+    precision = choose_precision(args.precision, device, cpu_bf16=True)  # what the runner picks
 
     def config_for(micro_batch: int):
         return from_dict(
@@ -255,15 +255,17 @@ def main() -> int:
 
     facts = device_facts(device)
     peak, peak_source = peak_flops(device.type, precision)
-    measured = matmul_rate(device, 8192 if device.type == "cuda" else 512)
+    matmul_n = 8192 if device.type == "cuda" else 512
+    measured = matmul_rate(device, precision, matmul_n)
     flash = flash_attention_usable(config_for(micro_batches[0]), tokenizer, device)
     print(
         f"{facts.get('gpu') or facts.get('cpu')} · torch {facts['torch']} · transformers {facts['transformers']} · "
         f"precision {precision} · compile {args.compile} · flash attention: {flash}"
     )
+    unit, scale = ("TFLOP/s", 1e12) if device.type == "cuda" else ("GFLOP/s", 1e9)
     print(
-        f"peak {peak / 1e12:.1f} TFLOP/s ({peak_source}); measured matmul {measured / 1e12:.1f} TFLOP/s "
-        f"({'bf16 8192^3' if device.type == 'cuda' else 'fp32 512^3'})"
+        f"peak {peak / scale:.1f} {unit} ({peak_source}); measured matmul {measured / scale:.1f} {unit} "
+        f"({precision} {matmul_n}^3)"
     )
 
     rows, results = [], []
@@ -308,6 +310,7 @@ def main() -> int:
                 raw = time_raw(config_for(best["micro_batch"]), tokenizer, shards, device, precision, warmup)
                 raw["micro_batch"] = best["micro_batch"]
                 raw["mfu"] = raw["flops_per_token"] * raw["tokens_per_s_median"] / peak
+                raw["mfu_vs_measured_matmul"] = raw["flops_per_token"] * raw["tokens_per_s_median"] / measured
                 raw["ratio_runner_over_raw"] = best["tokens_per_s_median"] / raw["tokens_per_s_median"]
                 raw["peak_memory_gib"] = peak_memory_gib(device)
             except Exception as exc:

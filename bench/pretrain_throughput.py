@@ -1,36 +1,38 @@
 """Pretraining throughput on this CPU: the runner against a hand-written PyTorch loop, MFU, and what closes the gap.
 
-One run measures, on the same model (llama, 6 layers, 384 hidden, seq 256, the ``small`` preset), the same token
-shards (the standard library's docstrings, BPE vocab 8192; see bench/common_shards.py) and the same batches:
+One run measures, on the same model (llama, 6 layers, 384 hidden, seq 256: the ``small`` preset), the same token
+shards (the standard library's docstrings, BPE vocab 8192; bench/common_shards.py) and the same batches:
 
-1. the fp32 (and bf16) matmul peak of this machine, at 1 and 2 threads and two matrix sizes;
-2. the runner (``training.runners.pretrain.run`` in a ``LocalContext``) and a minimal PyTorch loop written here
-   (same ``build_model``, same ``PackedWindows`` order, same micro-batch and accumulation, AdamW, plain fp32
-   forward/backward/step), alternating, with per-step wall-clock and process-CPU timestamps taken the same way for
-   both; target: runner tokens/s ÷ raw tokens/s ≥ 0.95;
-3. a sweep, each setting in a fresh subprocess (so thread pools, OpenMP settings and compile caches never leak):
-   threads and OpenMP wait policy, micro-batch size, the AdamW implementation, ``torch.compile`` (time-boxed) and
-   bf16 autocast, each stage keeping the best setting of the one before (a greedy coordinate search).
+1. the matmul rate of this machine in fp32 and bf16, at 1 and all threads, two matrix sizes: per wall-clock second
+   and per CPU-second of the process;
+2. the runner (``training.runners.pretrain.run`` in a ``LocalContext``, fp32) and a minimal PyTorch loop written
+   here (same ``build_model``, same ``PackedWindows`` order, same micro-batch and accumulation, ``torch.optim.AdamW``
+   with its defaults, plain fp32 forward/backward/step), with per-step timestamps taken the same way for both
+   (bench/pretrain_timing.py); target: runner tokens/s ÷ raw tokens/s ≥ 0.95. MFU of both against the fp32 matmul
+   rate. Then the runner once more with nothing set but the shape, as a CPU worker runs it (precision "auto");
+3. a sweep of settings, one factor at a time around the runner's CPU defaults, each in a fresh subprocess (thread
+   pools, OpenMP's environment and compile caches never leak between settings): OpenMP wait policy and threads,
+   micro-batch size, the defaults before this benchmark, bf16 autocast, and ``torch.compile`` with ``--compile``.
 
-Per-step throughput is reported as the median over the steps after warmup; on a machine shared with other work the
-``tokens per CPU-second`` column (process CPU time, all threads) shows what the process did with the time it got.
+On a machine shared with other work the wall clock measures the neighbours as much as the code: the
+``tokens/CPU-s`` columns (process CPU time, all threads) show what the process did with the time it was given, and
+the sweep is judged on them (on wall-clock for the thread count).
 
-Usage: ``python bench/pretrain_throughput.py`` (about 8-10 minutes on 2 cores; ``--no-sweep`` for the comparison
-alone, ``--quick`` for a 2-minute smoke run). Results: tables on stdout, JSON in var/bench/. See docs/benchmarks.md.
+Usage: ``python bench/pretrain_throughput.py`` (about 5 minutes on an idle 2-core machine, longer when shared;
+``--no-sweep`` for the comparison alone, ``--quick`` for a short smoke run, ``--compile`` to add torch.compile,
+which compiles for ~2 minutes here). Results: tables on stdout, JSON in var/bench/. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import json
 import math
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,6 +46,7 @@ apply_cpu_env_defaults()  # what a CPU worker gets: must precede the first torch
 
 import common_shards  # noqa: E402
 import harness  # noqa: E402
+from pretrain_timing import Marks, time_runner  # noqa: E402
 
 SEQ_LEN = 256
 RESULT_MARK = "BENCH-RESULT "
@@ -115,42 +118,6 @@ class RawLoop:
         return total / accum
 
 
-class Marks:
-    """(wall, cpu) timestamps at the start of the loop and at the end of each step, taken the same way for both."""
-
-    def __init__(self):
-        self.start: tuple[float, float] | None = None
-        self.steps: list[tuple[float, float]] = []
-        self.losses: list[float] = []
-
-    @staticmethod
-    def now() -> tuple[float, float]:
-        return time.perf_counter(), time.process_time()
-
-    def durations(self) -> list[tuple[float, float]]:
-        points = [self.start, *self.steps]
-        return [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(points)]
-
-    def summary(self, tokens_per_step: int, warmup: int) -> dict:
-        d = self.durations()
-        steady = d[warmup:] or d
-        wall = [tokens_per_step / w for w, _ in steady]
-        cpu = [tokens_per_step / c for _, c in steady if c > 0]
-        loop_wall = self.steps[-1][0] - self.start[0]
-        loop_cpu = self.steps[-1][1] - self.start[1]
-        return {
-            "steps": len(d),
-            "tokens_per_step": tokens_per_step,
-            "step_seconds": [round(w, 3) for w, _ in d],
-            "tokens_per_s_median": statistics.median(wall),
-            "tokens_per_s_best": max(wall),
-            "tokens_per_cpu_s_median": statistics.median(cpu) if cpu else None,
-            "end_to_end_tokens_per_s": tokens_per_step * len(d) / loop_wall,
-            "cpu_utilisation": loop_cpu / loop_wall,
-            "losses": [round(x, 4) for x in self.losses],
-        }
-
-
 def measure_raw(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
     loop = RawLoop(shards, options)
     marks = Marks()
@@ -190,70 +157,24 @@ def time_optimizers(shards: Path, threads: int, repeats: int = 5) -> dict[str, f
     return out
 
 
-# --- the runner ----------------------------------------------------------------------------------------------------
-
-
 def measure_runner(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
-    from training.runners.cli import LocalContext
-    from training.runners.pretrain import run
-
-    class TimedContext(LocalContext):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.marks = Marks()
-            self.last_log: tuple[float, float] | None = None
-            self.metric_values: list[dict] = []
-
-        def log(self, line: str) -> None:
-            super().log(line)
-            self.last_log = Marks.now()
-
-        def metrics(self, step, values):
-            if "loss" in values:
-                now = Marks.now()
-                if self.marks.start is None:
-                    self.marks.start = self.last_log
-                self.marks.steps.append(now)
-                self.marks.losses.append(values["loss"])
-                self.metric_values.append(dict(values))
-                if bar is not None:
-                    bar.update(1)
-            super().metrics(step, values)
-
-    config = model_config(
-        shards,
-        micro_batch_size=options["micro_batch"],
-        global_batch_tokens=options["micro_batch"] * options["accum"] * SEQ_LEN,
-        max_steps=steps,
-        warmup_steps=min(2, steps),
-        eval_every=0,
-        eval_batches=1,
-        checkpoint_every=0,
-        num_threads=options["threads"],
-        sample_prompts=["The"],
-        sample_max_new_tokens=8,
-        **({"compile": True} if options.get("compile") else {}),
-        **({"precision": options["precision"]} if options.get("precision") else {}),
-    )
-    with tempfile.TemporaryDirectory(prefix="plumbline-bench-pretrain-") as tmp:
-        ctx = TimedContext(Path(tmp) / "run", show_progress=False)
-        started = time.perf_counter()
-        try:
-            result = run(config, ctx)
-        finally:
-            ctx.close()
-        total = time.perf_counter() - started
-    out = ctx.marks.summary(options["micro_batch"] * options["accum"] * SEQ_LEN, warmup)
-    reported = [m["tokens_per_s"] for m in ctx.metric_values[warmup:]] or [ctx.metric_values[-1]["tokens_per_s"]]
-    out.update(
-        runner_metric_tokens_per_s_median=statistics.median(reported),
-        runner_metric_mfu_median=statistics.median(m["mfu"] for m in ctx.metric_values[warmup:] or ctx.metric_values),
-        run_total_seconds=total,
-        outside_loop_seconds=total - (ctx.marks.steps[-1][0] - ctx.marks.start[0]),
-        precision=result.summary["precision"],
-        final_loss=result.summary["final_loss"],
-    )
-    return out
+    """The runner on the same shape and batches; ``options`` left out (threads, precision) take its defaults."""
+    overrides = {
+        "micro_batch_size": options["micro_batch"],
+        "global_batch_tokens": options["micro_batch"] * options["accum"] * SEQ_LEN,
+        "max_steps": steps,
+        "warmup_steps": min(2, steps),
+        "eval_every": 0,
+        "eval_batches": 1,
+        "checkpoint_every": 0,
+        "sample_prompts": ["The"],
+        "sample_max_new_tokens": 8,
+    }
+    if options.get("threads"):
+        overrides["num_threads"] = options["threads"]
+    if options.get("precision"):
+        overrides["precision"] = options["precision"]
+    return time_runner(model_config(shards, **overrides), warmup, bar)
 
 
 # --- the sweep (one subprocess per setting) ------------------------------------------------------------------------
@@ -272,8 +193,14 @@ def sweep_child(payload: dict) -> dict:
 
 
 def run_child(shards: Path, options: dict, *, steps: int, warmup: int, env: dict, timeout: float, **extra) -> dict:
+    """One setting in a fresh interpreter; ``env`` values of None remove the variable."""
     payload = {"shards": str(shards), "options": options, "steps": steps, "warmup": warmup, **extra}
-    child_env = {**os.environ, **env, "PYTHONPATH": str(HERE.parent.parent)}
+    child_env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+    for key, value in env.items():
+        if value is None:
+            child_env.pop(key, None)
+        else:
+            child_env[key] = value
     started = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -295,53 +222,46 @@ def accum_for(micro_batch: int, global_tokens: int) -> int:
     return max(1, round(global_tokens / (micro_batch * SEQ_LEN)))
 
 
-def sweep(shards: Path, args, bar) -> list[dict]:
-    """Greedy coordinate search over the settings, from what the runner did before this benchmark existed."""
-    rows: list[dict] = []
+def sweep_settings(args, default_micro: int, cores: int) -> list[tuple[str, str, dict, dict]]:
+    """(group, label, options, env): one factor at a time around the runner's CPU defaults."""
+    passive = {"OMP_WAIT_POLICY": "PASSIVE"}
+    default = {"micro_batch": default_micro, "threads": cores, "optimizer": "fused", "precision": "fp32"}
+    rows = [
+        (
+            "before",
+            "runner defaults before this benchmark",
+            {**default, "optimizer": "single"},
+            {"OMP_WAIT_POLICY": None},
+        ),
+        ("default", "CPU defaults, fp32", default, passive),
+        ("threads", f"{cores} threads, OpenMP spinning", default, {"OMP_WAIT_POLICY": "ACTIVE"}),
+        ("threads", "1 thread", {**default, "threads": 1}, passive),
+    ]
+    rows += [
+        ("micro-batch", f"micro-batch {mb}", {**default, "micro_batch": mb}, passive)
+        for mb in args.sweep_micro
+        if mb != default_micro
+    ]
+    if args.compile:
+        rows.append(("compile", "torch.compile", {**default, "compile": True}, passive))
+    rows.append(("precision", "bf16 autocast", {**default, "precision": "bf16"}, passive))
+    rows.append(("default", "CPU defaults, fp32 (again: drift)", default, passive))
+    return rows
 
-    def measure(stage: str, label: str, options: dict, env: dict, **extra) -> dict:
+
+def sweep(shards: Path, args, bar, default_micro: int, cores: int) -> list[dict]:
+    rows: list[dict] = []
+    for i, (group, label, options, env) in enumerate(sweep_settings(args, default_micro, cores)):
         options = {**options, "accum": accum_for(options["micro_batch"], args.sweep_global_tokens)}
         timeout = args.compile_timeout if options.get("compile") else args.child_timeout
         step_tokens = options["micro_batch"] * options["accum"] * SEQ_LEN
-        steps = max(args.sweep_warmup + 1, math.ceil(args.sweep_tokens / step_tokens))
-        bar.set_description(f"sweep {label}"[:40])
-        result = run_child(shards, options, steps=steps, warmup=args.sweep_warmup, env=env, timeout=timeout, **extra)
-        row = {"stage": stage, "label": label, "options": options, "env": env, "loadavg": _loadavg(), **result}
-        rows.append(row)
+        steps = max(args.sweep_warmup + 2, math.ceil(args.sweep_tokens / step_tokens))
+        bar.set_description(f"sweep: {label}"[:40])
+        result = run_child(
+            shards, options, steps=steps, warmup=args.sweep_warmup, env=env, timeout=timeout, time_optimizers=i == 0
+        )
+        rows.append({"group": group, "label": label, "options": options, "env": env, "loadavg": _loadavg(), **result})
         bar.update(1)
-        return row
-
-    def best(candidates: list[dict]) -> dict:
-        ok = [r for r in candidates if "error" not in r]
-        return max(ok, key=lambda r: r["tokens_per_s_median"]) if ok else candidates[0]
-
-    active = {"OMP_WAIT_POLICY": "ACTIVE"}
-    passive = {"OMP_WAIT_POLICY": "PASSIVE"}
-    base = {"micro_batch": 8, "threads": 2, "optimizer": "single", "precision": "fp32"}
-    cores = harness.machine_info()["cores"] or 2
-    stage = [
-        measure(
-            "threads", f"{cores} threads, OpenMP active wait", {**base, "threads": cores}, active, time_optimizers=True
-        ),
-        measure("threads", f"{cores} threads, OpenMP passive wait", {**base, "threads": cores}, passive),
-        measure("threads", "1 thread", {**base, "threads": 1}, passive),
-    ]
-    chosen = best(stage)
-    options, env = dict(chosen["options"]), chosen["env"]
-    stage = [chosen]
-    for mb in args.sweep_micro:
-        if mb != options["micro_batch"]:
-            stage.append(measure("micro_batch", f"micro-batch {mb}", {**options, "micro_batch": mb}, env))
-    chosen = best(stage)
-    options = dict(chosen["options"])
-    timings = rows[0].get("optimizer_step_seconds") or {}
-    if timings:
-        options["optimizer"] = min(timings, key=timings.get)
-    if args.compile:
-        chosen = best([chosen, measure("compile", "torch.compile", {**options, "compile": True}, env)])
-        options = {**options, "compile": bool(chosen["options"].get("compile"))}
-    measure("precision", "bf16 autocast (mixed precision)", {**options, "precision": "bf16"}, env)
-    measure("final", "best fp32 setting", options, env)
     return rows
 
 
@@ -417,7 +337,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6, help="optimizer steps per comparison run")
     parser.add_argument("--warmup", type=int, default=2, help="steps left out of the steady-state median")
-    parser.add_argument("--micro-batch", type=int, default=None, help="default: the runner's CPU default")
+    parser.add_argument("--micro-batch", type=int, default=None, help="default: the runner's default")
     parser.add_argument("--accum", type=int, default=2, help="gradient accumulation micro-steps per step")
     parser.add_argument("--threads", type=int, default=None, help="default: the runner's CPU default")
     parser.add_argument("--rounds", type=int, default=1, help="raw/runner pairs, alternating order (ABBA...)")
@@ -443,48 +363,58 @@ def main() -> int:
         args.steps, args.warmup, args.sweep = 3, 1, False
 
     from tqdm import tqdm
+    from transformers.utils import logging as hf_logging
 
-    from training.pretraining.cpu_defaults import cpu_training_defaults
+    from training.pretraining.cpu_defaults import cpu_threads
+    from training.pretraining.hardware import peak_flops
 
-    defaults = cpu_training_defaults()
-    micro = args.micro_batch or defaults["micro_batch_size"]
-    threads = args.threads or defaults["num_threads"]
+    hf_logging.disable_progress_bar()
     shards = common_shards.docstring_shards(log=lambda s: tqdm.write(s))
+    micro = args.micro_batch or model_config(shards).micro_batch_size
+    threads = args.threads or cpu_threads()
     facts = cpu_facts()
     print(
         f"machine: {facts.get('cpu')} · {facts['cores']} cores · {facts.get('ram_gib')} GiB · torch {facts['torch']}"
         f" · {facts['cpu_capability']} · avx512_bf16 {facts['avx512_bf16']} · load {facts.get('loadavg_at_start')}"
     )
+    n_sweep = len(sweep_settings(args, micro, threads)) if args.sweep else 0
+    bar = tqdm(total=(2 * args.rounds + 1) * args.steps + n_sweep, unit="step", dynamic_ncols=True)
+    bar.set_description("matmul rate probe")
+    peak_before = peaks(sorted({1, threads}), [1024, 2048], args.probe_seconds)
 
-    n_sweep = (3 + len(args.sweep_micro) - 1 + int(args.compile) + 2) if args.sweep else 0
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    bar = tqdm(total=2 * args.rounds * args.steps + n_sweep, unit="step", dynamic_ncols=True)
-    bar.set_description("matmul peak probe")
-    peak_before = peaks(sorted({1, threads, facts["cores"] or 1}), [1024, 2048], args.probe_seconds)
-
-    options = {"micro_batch": micro, "accum": args.accum, "threads": threads}
+    options = {"micro_batch": micro, "accum": args.accum, "threads": threads, "precision": "fp32"}
     runs: dict[str, list[dict]] = {"raw": [], "runner": []}
     order = []
     for r in range(args.rounds):
         order += ["raw", "runner"] if r % 2 == 0 else ["runner", "raw"]
     for kind in order:
-        bar.set_description(f"{kind} loop")
+        bar.set_description(f"{kind} loop, fp32")
         measure = measure_raw if kind == "raw" else measure_runner
         result = measure(shards, options, args.steps, args.warmup, bar)
         result["loadavg_after"] = _loadavg()
         runs[kind].append(result)
+    bar.set_description("runner, CPU defaults")
+    as_worker = measure_runner(shards, {"micro_batch": micro, "accum": args.accum}, args.steps, args.warmup, bar)
+    as_worker["loadavg_after"] = _loadavg()
 
-    sweep_rows = sweep(shards, args, bar) if args.sweep else []
+    sweep_rows = sweep(shards, args, bar, micro, threads) if args.sweep else []
     bar.close()
     peak_after = peaks([threads], [1024, 2048], args.probe_seconds)
-    from training.pretraining.hardware import peak_flops
 
-    runner_probe = peak_flops("cpu", "fp32")[0]  # cached: the value the runner's MFU metric used
     summary = summarize(runs, peak_before, peak_after, threads)
-    summary["runner_own_probe_flops"] = runner_probe
-    print_report(args, facts, options, peak_before, peak_after, runs, summary, sweep_rows)
+    summary["runner_own_probe_flops"] = peak_flops("cpu", "fp32")[0]  # cached: what the runner's metric used
+    precision = as_worker["precision"]
+    summary["as_worker"] = {
+        "precision": precision,
+        "tokens_per_s": as_worker["tokens_per_s_median"],
+        "tokens_per_cpu_s": as_worker["tokens_per_cpu_s_median"],
+        "speedup_per_cpu_s_over_fp32_runner": as_worker["tokens_per_cpu_s_median"] / summary["runner_tokens_per_cpu_s"],
+        "mfu_vs_fp32_peak": summary["flops_per_token"] * as_worker["tokens_per_s_median"] / summary["fp32_peak_flops"],
+        "mfu_per_cpu_s_vs_own_precision_peak": summary["flops_per_token"]
+        * as_worker["tokens_per_cpu_s_median"]
+        / peak_before["bf16" if precision == "bf16" else "fp32"][threads]["best_per_cpu_s"],
+    }
+    print_report(args, facts, options, peak_before, peak_after, runs, as_worker, summary, sweep_rows)
     path = harness.write_results(
         "pretrain_throughput",
         {
@@ -496,11 +426,12 @@ def main() -> int:
                 "warmup": args.warmup,
                 "rounds": args.rounds,
                 "sweep_global_tokens": args.sweep_global_tokens,
-                "cpu_defaults": defaults,
+                "sweep_tokens": args.sweep_tokens,
             },
             "peak_before": peak_before,
             "peak_after": peak_after,
             "runs": runs,
+            "runner_with_cpu_defaults": as_worker,
             "summary": summary,
             "sweep": sweep_rows,
             "loadavg_at_end": _loadavg(),
@@ -534,10 +465,10 @@ def summarize(runs: dict, peak_before: dict, peak_after: dict, threads: int) -> 
     return out
 
 
-def print_report(args, facts, options, peak_before, peak_after, runs, summary, sweep_rows) -> None:
+def print_report(args, facts, options, peak_before, peak_after, runs, as_worker, summary, sweep_rows) -> None:
     threads, flops = options["threads"], summary["flops_per_token"]
     print()
-    print(f"matmul rate, GFLOP/s (best of n=1024/2048, {args.probe_seconds:.1f} s each; wall · per CPU-second):")
+    print(f"matmul rate, GFLOP/s (best of n=1024/2048, {args.probe_seconds:.1f} s each; wall and per CPU-second):")
     rows = []
     for label, table in (("before", peak_before), ("after", peak_after)):
         for t in sorted(table["fp32"]):
@@ -551,29 +482,31 @@ def print_report(args, facts, options, peak_before, peak_after, runs, summary, s
                 ]
             )
     print(harness.table(rows, ["threads", "fp32", "fp32/CPU-s", "bf16", "bf16/CPU-s"]))
-    print(f"(the runner's own start-up probe, n=1024 for 0.5 s: {summary['runner_own_probe_flops'] / 1e9:.1f})")
+    print(f"(the runner's own start-up probe, fp32 n=1024 for 0.5 s: {summary['runner_own_probe_flops'] / 1e9:.1f})")
     print()
     print(
         f"runner vs raw loop: llama small (6x384), seq {SEQ_LEN}, micro-batch {options['micro_batch']} x accum "
         f"{options['accum']}, {threads} thread(s), OMP_WAIT_POLICY={facts['omp_wait_policy']}, {args.steps} steps "
         f"({args.warmup} warmup), {flops / 1e6:.1f} MFLOP/token"
     )
+    peak, peak_cpu = summary["fp32_peak_flops"], summary["fp32_peak_flops_per_cpu_s"]
     rows = []
-    for kind in ("raw", "runner"):
-        for r in runs[kind]:
-            rows.append(
-                [
-                    kind,
-                    _fmt(r["tokens_per_s_median"]),
-                    _fmt(r["tokens_per_s_best"]),
-                    _fmt(r["end_to_end_tokens_per_s"]),
-                    _fmt(r["tokens_per_cpu_s_median"]),
-                    f"{flops * r['tokens_per_s_median'] / summary['fp32_peak_flops']:.1%}",
-                    f"{flops * r['tokens_per_cpu_s_median'] / summary['fp32_peak_flops_per_cpu_s']:.1%}",
-                    f"{r['cpu_utilisation']:.2f}",
-                    " ".join(r["loadavg_after"]),
-                ]
-            )
+    labelled = [(f"{kind}, fp32", r) for kind in ("raw", "runner") for r in runs[kind]]
+    labelled.append((f"runner, CPU defaults ({as_worker['precision']})", as_worker))
+    for label, r in labelled:
+        rows.append(
+            [
+                label,
+                _fmt(r["tokens_per_s_median"]),
+                _fmt(r["tokens_per_s_best"]),
+                _fmt(r["end_to_end_tokens_per_s"]),
+                _fmt(r["tokens_per_cpu_s_median"]),
+                f"{flops * r['tokens_per_s_median'] / peak:.1%}",
+                f"{flops * r['tokens_per_cpu_s_median'] / peak_cpu:.1%}",
+                f"{r['cpu_utilisation']:.2f}",
+                " ".join(r["loadavg_after"]),
+            ]
+        )
     header = ["loop", "tokens/s", "best", "end-to-end", "tokens/CPU-s", "MFU", "MFU/CPU-s", "cores used", "load"]
     print(harness.table(rows, header))
     print(
@@ -581,30 +514,36 @@ def print_report(args, facts, options, peak_before, peak_after, runs, summary, s
         f"per CPU-second {summary['ratio_per_cpu_s']:.3f} (target ≥ 0.95)"
     )
     print(
-        f"MFU vs the {threads}-thread fp32 matmul peak ({summary['fp32_peak_flops'] / 1e9:.1f} GFLOP/s wall, "
-        f"{summary['fp32_peak_flops_per_cpu_s'] / 1e9:.1f} per CPU-second): runner {summary['runner_mfu']:.1%} "
-        f"({summary['runner_mfu_per_cpu_s']:.1%}), raw {summary['raw_mfu']:.1%} ({summary['raw_mfu_per_cpu_s']:.1%})"
+        f"MFU vs the {threads}-thread fp32 matmul rate ({peak / 1e9:.1f} GFLOP/s wall, {peak_cpu / 1e9:.1f} per "
+        f"CPU-second): runner {summary['runner_mfu']:.1%} ({summary['runner_mfu_per_cpu_s']:.1%} per CPU-second), "
+        f"raw {summary['raw_mfu']:.1%} ({summary['raw_mfu_per_cpu_s']:.1%})"
+    )
+    w = summary["as_worker"]
+    print(
+        f"runner with CPU defaults ({w['precision']}): {w['speedup_per_cpu_s_over_fp32_runner']:.2f}x the fp32 runner "
+        f"per CPU-second; MFU per CPU-second vs the {w['precision']} matmul rate "
+        f"{w['mfu_per_cpu_s_vs_own_precision_peak']:.1%}"
     )
     if not sweep_rows:
         return
     print()
     print(
         f"sweep (raw loop, {args.sweep_global_tokens} tokens/step, ~{args.sweep_tokens} tokens per setting, "
-        f"{args.sweep_warmup} warmup step; each stage starts from the best of the one before):"
+        f"{args.sweep_warmup} warmup step; one factor at a time around the CPU defaults):"
     )
     rows = []
     for r in sweep_rows:
         o = r["options"]
         table = peak_before["bf16" if o.get("precision") == "bf16" else "fp32"]
         probe = table.get(o["threads"]) or table[max(table)]
-        env = r["env"].get("OMP_WAIT_POLICY", "").lower()
-        setting = f"{o['micro_batch']}x{o['accum']}, {o['threads']}t {env}, {o.get('optimizer')}"
+        wait = {None: "omp default", "ACTIVE": "spin", "PASSIVE": "sleep"}[r["env"].get("OMP_WAIT_POLICY")]
+        setting = f"{o['micro_batch']}x{o['accum']}, {o['threads']}t {wait}, {o.get('optimizer')}"
         if "error" in r:
-            rows.append([r["stage"], r["label"], setting, "-", "-", "-", "-", r["error"][:70]])
+            rows.append([r["group"], r["label"], setting, "-", "-", "-", "-", r["error"][:70]])
             continue
         rows.append(
             [
-                r["stage"],
+                r["group"],
                 r["label"],
                 setting,
                 _fmt(r["tokens_per_s_median"]),
@@ -614,13 +553,13 @@ def print_report(args, facts, options, peak_before, peak_after, runs, summary, s
                 " ".join(r["loadavg"]),
             ]
         )
-    print(harness.table(rows, ["stage", "setting", "options", "tokens/s", "tokens/CPU-s", "MFU", "MFU/CPU-s", "load"]))
-    print("(MFU of bf16 rows is against the bf16 matmul rate)")
+    print(harness.table(rows, ["group", "setting", "options", "tokens/s", "tokens/CPU-s", "MFU", "MFU/CPU-s", "load"]))
+    print("(MFU of the bf16 row is against the bf16 matmul rate)")
     timings = sweep_rows[0].get("optimizer_step_seconds")
     if timings:
         print("AdamW step + clip, seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
     for r in sweep_rows:
-        if r["stage"] == "compile" and "first_step_seconds" in r:
+        if r["group"] == "compile" and "first_step_seconds" in r:
             print(f"torch.compile: first step (compiling) {r['first_step_seconds']:.0f} s")
 
 

@@ -27,45 +27,93 @@ def load_causal_lm(path: Path):
     return model.to(device()).eval(), tokenizer
 
 
+def encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
+    """Context and continuation token ids exactly as lm-evaluation-harness (0.4.x, HF models) makes them.
+
+    Trailing whitespace of the context moves to the continuation; context + continuation is tokenized as one string
+    and split after the context's own tokens (so word boundaries tokenize as in running text); the tokenizer's
+    default special tokens apply (a BOS where the tokenizer adds one). An empty context conditions on the BOS
+    token (EOS when there is none).
+    """
+    if not context.strip():
+        continuation = context + continuation
+        cont_ids = tokenizer(continuation, add_special_tokens=False).input_ids
+        prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        if cont_ids and cont_ids[0] == prefix:
+            return cont_ids[:1], cont_ids[1:]
+        return [prefix], cont_ids
+    n_spaces = len(context) - len(context.rstrip())
+    if n_spaces:
+        continuation = context[-n_spaces:] + continuation
+        context = context[:-n_spaces]
+    whole = tokenizer(context + continuation).input_ids
+    ctx_ids = tokenizer(context).input_ids
+    return ctx_ids, whole[len(ctx_ids) :]
+
+
+def _accepts_logits_to_keep(model) -> bool:
+    import inspect
+
+    try:
+        return "logits_to_keep" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 @torch.no_grad()
 def continuation_logprobs(
     model, tokenizer, pairs: list[tuple[str, str]], batch_size: int = 16
 ) -> list[tuple[float, int, bool]]:
     """For each (context, continuation): (sum of log p(continuation | context), continuation tokens, is greedy).
 
-    Tokenizes context and continuation separately and concatenates ids (as lm-evaluation-harness does), so the
-    continuation's tokens are exactly those scored. Batches are right-padded; scores read only real positions.
+    Tokenization follows lm-evaluation-harness (``encode_pair``); a sequence longer than the model's context keeps
+    its last ``context + 1`` tokens and feeds all but the last, as lm-eval does. For speed, without changing any
+    number: sequences are batched longest first (little padding; right padding never changes a causal model's
+    outputs at real positions), the model projects onto the vocabulary only the last positions a batch needs
+    (``logits_to_keep``), and log-softmax is taken only at the positions that predict continuation tokens, in one
+    vectorized gather with a single transfer per batch.
     """
-    out: list[tuple[float, int, bool]] = []
     dev = next(model.parameters()).device
-    max_len = getattr(model.config, "max_position_embeddings", 2048)
-    encoded = []
+    max_len = getattr(model.config, "max_position_embeddings", None) or 2048
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    encoded: list[tuple[list[int], int, list[int]]] = []  # (model inputs, continuation length, its token ids)
     for context, continuation in pairs:
-        ctx_ids = tokenizer(context, add_special_tokens=False).input_ids
-        cont_ids = tokenizer(continuation, add_special_tokens=False).input_ids
-        if not ctx_ids:
-            ctx_ids = [tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id]
-        ids = (ctx_ids + cont_ids)[-max_len:]
-        encoded.append((ids, len(cont_ids)))
-    for start in range(0, len(encoded), batch_size):
-        chunk = encoded[start : start + batch_size]
-        width = max(len(ids) for ids, _ in chunk)
-        batch = torch.full((len(chunk), width), tokenizer.pad_token_id, dtype=torch.long)
+        ctx_ids, cont_ids = encode_pair(tokenizer, context, continuation)
+        ids = (ctx_ids + cont_ids)[-(max_len + 1) :]
+        if len(cont_ids) >= len(ids):
+            raise ValueError(f"a continuation of {len(cont_ids)} tokens does not fit the model's context of {max_len}")
+        encoded.append((ids[:-1], len(cont_ids), ids[-len(cont_ids) :] if cont_ids else []))
+    keep_last = _accepts_logits_to_keep(model)
+    out: list[tuple[float, int, bool]] = [(0.0, 0, True)] * len(pairs)
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]), reverse=True)
+    for start in range(0, len(order), batch_size):
+        chunk = [i for i in order[start : start + batch_size] if encoded[i][1] > 0]
+        if not chunk:
+            continue
+        width = max(len(encoded[i][0]) for i in chunk)
+        batch = torch.full((len(chunk), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for i, (ids, _) in enumerate(chunk):
-            batch[i, : len(ids)] = torch.tensor(ids)
-            mask[i, : len(ids)] = 1
-        logits = model(input_ids=batch.to(dev), attention_mask=mask.to(dev)).logits.float()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        for i, (ids, n_cont) in enumerate(chunk):
-            if n_cont == 0:
-                out.append((0.0, 0, True))
-                continue
-            positions = torch.arange(len(ids) - n_cont - 1, len(ids) - 1, device=dev)
-            targets = torch.tensor(ids[-n_cont:], device=dev)
-            token_lp = logprobs[i, positions, targets]
-            greedy = bool((logprobs[i, positions].argmax(-1) == targets).all())
-            out.append((float(token_lp.sum()), n_cont, greedy))
+        rows, cols, targets = [], [], []
+        for r, i in enumerate(chunk):
+            inputs, n_cont, target_ids = encoded[i]
+            batch[r, : len(inputs)] = torch.tensor(inputs)
+            mask[r, : len(inputs)] = 1
+            rows += [r] * n_cont
+            cols += range(len(inputs) - n_cont, len(inputs))
+            targets += target_ids
+        kwargs = {"logits_to_keep": width - min(cols)} if keep_last else {}
+        logits = model(input_ids=batch.to(dev), attention_mask=mask.to(dev), **kwargs).logits
+        offset = width - logits.shape[1]  # logits[:, j] belongs to position offset + j
+        row_t = torch.tensor(rows, device=dev)
+        target_t = torch.tensor(targets, device=dev)
+        picked = logits[row_t, torch.tensor(cols, device=dev) - offset].float()  # (continuation tokens, vocab)
+        token_lp = picked.gather(1, target_t[:, None]).squeeze(1) - torch.logsumexp(picked, dim=-1)
+        missed = (picked.argmax(-1) != target_t).float()
+        sums = torch.zeros(len(chunk), device=dev, dtype=torch.float32).index_add_(0, row_t, token_lp)
+        misses = torch.zeros(len(chunk), device=dev).index_add_(0, row_t, missed)
+        for r, (total, miss) in enumerate(torch.stack([sums, misses], dim=1).tolist()):
+            i = chunk[r]
+            out[i] = (total, encoded[i][1], miss == 0)
     return out
 
 

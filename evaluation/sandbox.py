@@ -99,7 +99,7 @@ class Isolation:
 
 # --- the prelude: runs inside the child before the untrusted program -------------------------------------------
 
-PRELUDE = r'''
+PRELUDE = r"""
 import builtins, io, os, sys
 
 _ROOT = os.path.realpath(os.getcwd())
@@ -208,7 +208,7 @@ sys.argv = ["program.py"]
 _globals = {"__name__": "__main__", "__builtins__": builtins}
 del _f, _path
 exec(_code, _globals)
-'''
+"""
 
 
 # --- the parent side -------------------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def run_program(
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
-                    preexec_fn=_preexec(limits, isolation),  # noqa: PLW1509 - setrlimit/unshare/setuid only
+                    preexec_fn=_preexec(limits, isolation),  # setrlimit, unshare, setuid: no locks
                     close_fds=True,
                 )
             except (OSError, subprocess.SubprocessError) as exc:

@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/v1/", include("evaluation.api_urls")),
     path("annotate/", include("annotation.urls")),
     path("jobs/", include("training.urls")),
+    path("evaluations/", include("evaluation.urls")),
 ]

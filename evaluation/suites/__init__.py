@@ -11,6 +11,15 @@ SUITES: dict[str, str] = {
     "win_rate": "evaluation.suites.win_rate",
     "human_win_rate": "evaluation.suites.human_win_rate",
     "redteam": "evaluation.suites.redteam",
+    "reference": "evaluation.suites.reference",
+    "mmlu": "evaluation.suites.mmlu",
+    "hellaswag": "evaluation.suites.hellaswag",
+    "truthfulqa": "evaluation.suites.truthfulqa",
+    "gsm8k": "evaluation.suites.gsm8k",
+    "math": "evaluation.suites.math",
+    "humaneval": "evaluation.suites.humaneval",
+    "mbpp": "evaluation.suites.mbpp",
+    "lm_eval_check": "evaluation.suites.lm_eval_check",
 }
 
 

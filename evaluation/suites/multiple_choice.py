@@ -34,6 +34,7 @@ class ChoiceItem:
     category: str = ""
     labels: list[int] | None = None  # MC2: 1 for each true answer
     delimiter: str = " "  # lm-eval's target_delimiter, put between context and choice
+    shown: list[str] | None = None  # how the viewer shows each choice (MMLU: "B. 12" for the scored " B")
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -104,11 +105,12 @@ def accuracy_metrics(
 def choice_examples(items: list[ChoiceItem], lls: list[list[float]], outcomes: list[dict]) -> list[Example]:
     examples = []
     for item, item_lls, outcome in zip(items, lls, outcomes, strict=True):
+        shown = item.shown or item.choices
         examples.append(
             Example(
                 input=item.context,
-                output=item.choices[outcome["pred"]],
-                reference=item.choices[item.gold],
+                output=shown[outcome["pred"]],
+                reference=shown[item.gold],
                 score=outcome["gold_probability"],
                 correct=bool(outcome["acc"]),
                 category=item.category,
@@ -131,7 +133,12 @@ def load(spec: SuiteSpec, fmt: str) -> BenchmarkData:
 
 
 def lm_eval_metrics(
-    spec: SuiteSpec, task: str, data: BenchmarkData, ours: dict[str, float], our_lls: list[list[float]]
+    spec: SuiteSpec,
+    task: str,
+    data: BenchmarkData,
+    ours: dict[str, float],
+    items: list[ChoiceItem],
+    our_lls: list[list[float]],
 ) -> list[Metric]:
     """lm-eval's numbers beside ours when asked for; when it cannot run, one metric whose metadata says why."""
     if not spec.config.lm_eval:
@@ -146,6 +153,7 @@ def lm_eval_metrics(
         batch_size=spec.config.batch_size,
         ours=ours,
         our_lls=our_lls,
+        our_pairs=[[(item.context, item.delimiter + c) for c in item.choices] for item in items],
     )
     spec.ctx.log(f"lm-eval cross-check {task}: {report.summary()}")
     return report.metrics(Metric)
@@ -159,5 +167,5 @@ def run_choice_suite(spec: SuiteSpec, fmt: str, to_item, lm_eval_task: str | Non
     metrics, outcomes = accuracy_metrics(items, lls, seed=spec.config.seed, metadata=data.metadata())
     if lm_eval_task:
         ours = {m.name: m.value for m in metrics}
-        metrics += lm_eval_metrics(spec, lm_eval_task, data, ours, lls)
+        metrics += lm_eval_metrics(spec, lm_eval_task, data, ours, items, lls)
     return SuiteResult(metrics=metrics, examples=choice_examples(items, lls, outcomes))

@@ -81,3 +81,12 @@ def test_clone_and_reap_stale():
     assert jobs_reap_stale(stale_seconds=60) == [job.pk]
     job.refresh_from_db()
     assert job.status == "queued" and "went stale" in job.log_tail
+
+
+def test_out_of_memory_says_what_to_lower():
+    from training.services.execution import _oom_hint
+
+    hint = _oom_hint(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert "Lower the batch size" in hint and "sequence length" in hint
+    assert _oom_hint(MemoryError()) is not None
+    assert _oom_hint(ValueError("bad value")) is None

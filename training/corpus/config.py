@@ -231,6 +231,9 @@ LEXICON_IGNORE = (
 # fmt: on
 
 
+HARMFUL_LABELS = ("toxic", "toxicity", "harmful", "offensive", "hate", "LABEL_1")
+
+
 @dataclass
 class HarmfulConfig:
     """Score documents for harmful content and flag or drop them."""
@@ -241,7 +244,7 @@ class HarmfulConfig:
     )
     model_path: str = field("", help="classifier: local path (or hub name) of a text-classification model")
     harmful_labels: list[str] = field(
-        default_factory=lambda: ["toxic", "toxicity", "harmful", "offensive", "hate", "LABEL_1"],
+        default_factory=lambda: list(HARMFUL_LABELS),
         help="classifier: labels whose probabilities add up to the harmful score",
     )
     threshold: float = field(0.5, help="documents scoring at or above this are flagged or dropped")

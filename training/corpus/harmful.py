@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Protocol, runtime_checkable
 
-from .config import LEXICON_IGNORE, HarmfulConfig
+from .config import HARMFUL_LABELS, LEXICON_IGNORE, HarmfulConfig
 
 _TOKEN = re.compile(r"\w+")  # the same tokens as the near-dup shingles, so the worker tokenizes once
 
@@ -64,7 +64,9 @@ class LexiconDetector:
 class ClassifierDetector:
     """A Hugging Face text-classification model; the score is the summed probability of the harmful labels."""
 
-    def __init__(self, model_path: str, harmful_labels: list[str], batch_size: int = 16):
+    def __init__(
+        self, model_path: str, harmful_labels: list[str] | tuple[str, ...] = HARMFUL_LABELS, batch_size: int = 16
+    ):
         from transformers import pipeline
 
         self.pipe = pipeline("text-classification", model=model_path, top_k=None, device="cpu")

@@ -12,6 +12,7 @@ times faster.
 
 import math
 import os
+import shutil
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -81,14 +82,14 @@ def _model() -> dict[str, np.ndarray]:
         "nb_pc": np.asarray(ident.nb_pc, dtype=np.float32),
         "classes": np.asarray(ident.nb_classes, dtype=str),
     }
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
     try:
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
         tmp.mkdir(parents=True, exist_ok=True)
         for name, array in model.items():
             np.save(tmp / f"{name}.npy", array)
         os.replace(tmp, cache)
     except OSError:
-        pass  # read-only or raced by another worker: the arrays in memory serve this process
+        shutil.rmtree(tmp, ignore_errors=True)  # read-only, or another worker won the race: use what is in memory
     return model
 
 

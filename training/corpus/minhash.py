@@ -73,11 +73,12 @@ def shingles(text: str, size: int, words: list[str] | None = None) -> np.ndarray
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own ``affine32`` permutation parameters ``(a, b)``."""
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, drawn the way ``MinHash._init_permutations``
+    draws them (a test checks the equality), so workers need not import datasketch (a second and a half)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def signature(shingle_hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:

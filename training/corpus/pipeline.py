@@ -84,8 +84,9 @@ class _Run:
                     self.exact.seen.update(bytes(row) for row in saved["exact"])
                 if self.near is not None:
                     self.near.restore(saved["keys"], saved["signatures"], saved["offsets"])
-                self.first_keys.append(int(saved["keys"][0]) if len(saved["keys"]) else self.state.next_key)
-            self.totals.merge_json(json.loads((folder / "stats.json").read_text(encoding="utf-8"))["tally"])
+            stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+            self.first_keys.append(stats["first_key"])
+            self.totals.merge_json(stats["tally"])
         self.read_at_start = self.totals.step("read").bytes_in
 
     def _kept_id(self, key: int, pending_ids: list[str], pending_first: int) -> str:
@@ -155,7 +156,8 @@ class _Run:
                 signatures=np.stack(signatures) if signatures else np.zeros((0, num_perm), dtype=np.uint32),
                 offsets=offsets,
             )
-            atomic_write_json(folder / "stats.json", {"consumed": out.consumed, "tally": tally.to_json()})
+            stats = {"consumed": out.consumed, "first_key": first_key, "tally": tally.to_json()}
+            atomic_write_json(folder / "stats.json", stats)
 
         commit_shard(self.work, out.index, write)
         self.first_keys.append(first_key)

@@ -43,9 +43,10 @@ def gopher_quality(text: str, words: list[str], cfg: GopherQualityConfig) -> str
     ellipses = text.count("...") + text.count("\u2026")
     if ellipses / n_words > cfg.max_symbol_word_ratio:
         return "ellipsis_ratio"
-    lines = sum(1 for line in text.split("\n") if line and not line.isspace())
-    if lines:
-        if len(_BULLET_LINE.findall(text)) / lines > cfg.max_bullet_lines_ratio:
+    bullets = len(_BULLET_LINE.findall(text))
+    if bullets or ellipses:  # counting lines costs a split: only when a line rule could fire
+        lines = sum(1 for line in text.split("\n") if line and not line.isspace())
+        if bullets / lines > cfg.max_bullet_lines_ratio:
             return "bullet_lines"
         if ellipses and len(_ELLIPSIS_LINE.findall(text)) / lines > cfg.max_ellipsis_lines_ratio:
             return "ellipsis_lines"
@@ -54,8 +55,8 @@ def gopher_quality(text: str, words: list[str], cfg: GopherQualityConfig) -> str
     if cfg.min_stop_words:
         stop = frozenset(cfg.stop_words)
         found = 0
-        for word in text.lower().split():
-            if word.strip(_STRIP) in stop:
+        for word in words:
+            if word.lower().strip(_STRIP) in stop:
                 found += 1
                 if found >= cfg.min_stop_words:
                     break

@@ -19,16 +19,9 @@ _MULTIPLIERS = np.random.default_rng(20211208).integers(1, 2**63, size=32, dtype
 
 
 def _repeats(items: list[str]) -> tuple[int, int]:
-    """(items equal to an earlier item, characters in those items)."""
-    seen: set[str] = set()
-    count = chars = 0
-    for item in items:
-        if item in seen:
-            count += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return count, chars
+    """(items equal to an earlier item, characters in those items): all minus the first occurrences."""
+    unique = set(items)
+    return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
 
 
 def word_ids(words: list[str]) -> np.ndarray:
@@ -49,11 +42,12 @@ def top_ngram_fraction(ids: np.ndarray, lengths: np.ndarray, n: int, total: int)
     if len(ids) < n or total == 0:
         return 0.0
     hashes = ngram_hashes(ids, n)
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    values, counts = np.unique(hashes, return_counts=True)  # a plain sort; positions only for the winner
     best = int(counts.max())
     if best < 2:
         return 0.0
-    first = int(np.argmax(counts[inverse] == best))  # ties: the n-gram seen first
+    tied = values[counts == best]
+    first = min(int(np.argmax(hashes == value)) for value in tied[:16])  # ties: the n-gram seen first
     return best * int(lengths[first : first + n].sum()) / total
 
 

@@ -5,24 +5,33 @@ runtime, which reads its environment once, when the library is loaded.
 """
 
 import os
+import sys
 
 
-def apply_cpu_env_defaults() -> None:
-    """OpenMP threads that wait for work sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``).
+def apply_cpu_env_defaults() -> str | None:
+    """OpenMP threads that wait for work sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``); an explicit
+    setting in the environment wins. Returns a line for the run's log when it came too late to take effect.
 
     Why: a training step runs thousands of small parallel regions, each ending in a barrier. With the default
-    (spinning) policy, a core that the scheduler gives to another process stalls every barrier for a time slice,
-    and on a CPU worker that shares its cores (the web server, the database, another job) two threads then train
-    2-3x slower than one. Sleeping waiters cost a few microseconds per region on an idle machine. An explicit
-    setting in the environment wins.
+    (spinning) policy a thread whose core the scheduler lends to another process stalls every barrier for a time
+    slice, and waiting threads burn the CPU the others need: on a 2-core worker shared with the web server, the
+    database or another job, two spinning threads did half the work per CPU-second of two sleeping ones and ran
+    slower than one thread. Sleeping costs microseconds per region on an idle machine.
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" in os.environ:
+        return None
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    if "torch" in sys.modules:
+        return (
+            "note: torch was loaded before OMP_WAIT_POLICY=PASSIVE could be set; set it in the worker's environment "
+            "for faster CPU training on shared cores"
+        )
+    return None
 
 
-def cpu_training_defaults() -> dict:
-    """The micro-batch and thread count the runner uses on CPU when the config leaves them unset."""
+def cpu_threads() -> int:
+    """Every core this process may use (its affinity mask, which containers and taskset narrow), not the host's."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return {"micro_batch_size": 8, "num_threads": cores}
+        return os.cpu_count() or 1

@@ -14,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..runners.base import ArtifactSpec, CheckpointStore, JobCancelled, RunResult
 from . import checkpoint
+from .cpu_defaults import cpu_threads
 from .data import PackedWindows, TokenSplit
 from .distributed import DistEnv
 from .hardware import peak_flops
@@ -45,7 +46,7 @@ class Pretrainer:
     def __init__(self, config, ctx, env: DistEnv):
         self.config, self.ctx, self.env = config, ctx, env
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        torch.set_num_threads(config.num_threads or max(1, (os.cpu_count() or 1) // local_world))
+        torch.set_num_threads(config.num_threads or max(1, cpu_threads() // local_world))
         self.device = env.device()
         self.objective = config.resolved_objective
         self.shards = Path(ctx.resolve_input(config.input, "token_shards"))
@@ -66,7 +67,7 @@ class Pretrainer:
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.n_params = sum(p.numel() for p in {id(p): p for p in self.model.parameters()}.values())
         self.flops_per_token = training_flops_per_token(self.model, config.seq_len)
-        self.precision = choose_precision(config.precision, self.device)
+        self.precision = choose_precision(config.precision, self.device, cpu_bf16=True)
         self.sharded = env.enabled and config.distributed == "fsdp"
         # Wrap before building the optimizer: FSDP2 replaces parameters with sharded ones in place.
         self.train_model = self._wrap(self.model)
@@ -176,7 +177,7 @@ class Pretrainer:
                 inputs, labels = self._mask(tokens[:, :-1], seed_parts)
                 logits = model(input_ids=inputs).logits
                 return self._cross_entropy(logits, labels), int((labels != -100).sum())
-            logits = model(input_ids=tokens[:, :-1]).logits
+            logits = model(input_ids=tokens[:, :-1], use_cache=False).logits  # training needs no KV cache
             targets = tokens[:, 1:]
             return self._cross_entropy(logits, targets), targets.numel()
 

@@ -44,9 +44,13 @@ class PretrainConfig:
     beta2: float = field(0.95, help="AdamW beta2")
     eps: float = field(1e-8, help="AdamW epsilon")
     grad_clip: float = field(1.0, help="clip the global gradient norm (0 disables)")
-    optimizer: Literal["adamw", "adamw_8bit"] = field("adamw", help="adamw (fused on CUDA) or bitsandbytes 8-bit")
+    optimizer: Literal["adamw", "adamw_8bit"] = field(
+        "adamw", help="adamw (fused on CUDA and CPU) or bitsandbytes 8-bit"
+    )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(
-        "auto", help="auto: bf16 where the device computes it natively, else fp32 (fp16 uses a grad scaler)"
+        "auto",
+        help="auto: bf16 where the device computes it natively (GPUs; CPUs with AVX512-BF16 or AMX), else fp16 on "
+        "GPUs (with a grad scaler) and fp32 on CPUs",
     )
     compile: bool = field(False, help="torch.compile the model")
     activation_checkpointing: bool = field(False, help="recompute activations in backward to save memory")
@@ -61,7 +65,9 @@ class PretrainConfig:
     keep_checkpoints: int = field(2, help="keep this many recent checkpoints (plus the best)")
     max_nonfinite_steps: int = field(5, help="fail after this many consecutive non-finite losses")
     seed: int = field(1234, help="seed for weights, data order and masking")
-    num_threads: int = field(0, help="CPU threads for torch (0: all cores)")
+    num_threads: int = field(
+        0, help="CPU threads for torch (0: the cores this process may use, split among torchrun's local processes)"
+    )
     sample_prompts: list[str] = field(
         default_factory=lambda: ["The", "def ", "Returns"], help="prompts for sample generations at the end"
     )
@@ -101,6 +107,11 @@ class PretrainConfig:
 
 
 def run(config: PretrainConfig, ctx) -> RunResult:
+    from ..pretraining.cpu_defaults import apply_cpu_env_defaults
+
+    late = apply_cpu_env_defaults()  # before the loop imports torch
+    if late:
+        ctx.log(late)
     from ..pretraining.loop import train
 
     return train(config, ctx)

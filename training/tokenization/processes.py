@@ -133,7 +133,7 @@ class WorkerPool:
                 message = read_frame(worker.fd)
                 if message is None:
                     code = worker.proc.wait()
-                    raise WorkerDied(f"worker process {worker.proc.pid} exited with code {code} during a task")
+                    raise WorkerDied(f"worker process {worker.proc.pid} exited with code {code} (its stderr says why)")
                 task_id, status, payload = message
                 worker.task = None
                 if status == "error":
@@ -141,6 +141,9 @@ class WorkerPool:
                 results[task_id] = payload
 
     def close(self) -> None:
+        if any(worker.task is not None for worker in self.workers):
+            self.terminate()  # work nobody will collect: a worker blocked writing its reply would never exit
+            return
         for worker in self.workers:
             if worker.proc.stdin and not worker.proc.stdin.closed:
                 worker.proc.stdin.close()

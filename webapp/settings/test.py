@@ -33,3 +33,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 
 # No automatic evaluation jobs after training jobs in tests (a test that wants them turns them on).
 EVALUATION_AUTO_SUITES: list[str] = []
+
+# In-process job tests run inside the test's transaction, which holds SQLite's write lock: a heartbeat thread would
+# wait on it for the busy timeout. Jobs in tests flush when they end; worker-process tests set a short interval.
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "3600"))

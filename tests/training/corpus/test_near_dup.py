@@ -80,3 +80,11 @@ def test_keeps_the_first_of_a_cluster_and_restores_after_restart(tmp_path):
 def test_exact_index():
     index = ExactIndex()
     assert index.add(b"a" * 16) and not index.add(b"a" * 16) and index.add(b"b" * 16)
+
+
+def test_permutations_are_datasketchs():
+    from training.corpus.minhash import permutations
+
+    a, b = MinHash(num_perm=112, seed=7, scheme="affine32").permutations
+    mine = permutations(112, 7)
+    assert np.array_equal(mine[0], a) and np.array_equal(mine[1], b)

@@ -98,9 +98,18 @@ def test_empty_train_split_is_an_error(tmp_path):
         run_tokenizer(tmp_path / "out", {"input": str(data)})
 
 
-@pytest.mark.parametrize("algorithm", ["unigram", "wordpiece"])
-def test_vocab_below_the_corpus_alphabet_fails_with_advice(tmp_path, algorithm):
+def test_vocab_below_the_corpus_alphabet_fails_the_job_with_advice(tmp_path):
     data = write_prepared_dataset(tmp_path / "data", {"train": stdlib_documents()[:100]})
     with pytest.raises(ValueError, match=r"vocab_size 40 is below the alphabet of the corpus.*raise vocab_size"):
-        run_tokenizer(tmp_path / "out", {"input": str(data), "algorithm": algorithm, "vocab_size": 40})
+        run_tokenizer(tmp_path / "out", {"input": str(data), "algorithm": "unigram", "vocab_size": 40})
     assert not (tmp_path / "out" / "tokenizer").exists()
+
+
+def test_wordpiece_that_cannot_fit_its_alphabet_is_refused():
+    from dataclasses import asdict
+
+    from training.tokenization.trainers import train
+
+    config = asdict(from_dict(TrainTokenizerConfig, {"algorithm": "wordpiece", "vocab_size": 40}))
+    with pytest.raises(ValueError, match=r"trainer needed \d+ entries.*raise vocab_size to at least"):
+        train(config, stdlib_documents()[:100])

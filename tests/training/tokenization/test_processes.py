@@ -56,3 +56,8 @@ def test_raising_on_wait_abandons_a_long_task_within_seconds():
         pool.call(time.sleep, 60, stop_after_half_a_second, interval=0.1)
     assert time.monotonic() - started < 10
     assert all(w.proc.poll() is not None for w in pool.workers)
+
+
+def test_a_worker_that_cannot_start_is_an_error():
+    with pytest.raises(WorkerDied, match="exited with code 1"), WorkerPool(1, preload=("no_such_module_here",)) as pool:
+        pool.call(square, 2, never)

@@ -28,8 +28,8 @@ def encode_all(tokenizer, texts):
 class InterruptingContext(LocalContext):
     """Crashes (or asks to cancel) right after the runner reports its ``after``-th tokenized shard."""
 
-    def __init__(self, folder, *, after, action):
-        super().__init__(folder, show_progress=False)
+    def __init__(self, folder, *, after, action, attempt=1):
+        super().__init__(folder, show_progress=False, attempt=attempt)
         self.after, self.action, self.done = after, action, 0
 
     def progress(self, step, total=None, message=""):
@@ -120,42 +120,37 @@ def test_same_input_and_config_give_identical_bytes_whatever_the_process_count(t
         assert folder_bytes(again.folder / name) == folder_bytes(first.folder / name), name
 
 
-def test_resume_after_crash_continues_and_matches_uninterrupted_run(trained, prepared_dataset, tmp_path):
+def test_crash_then_cancel_then_resume_give_the_uninterrupted_output(trained, prepared_dataset, tmp_path):
+    """A job's life with interruptions: attempt 1 crashes after 3 shards; attempt 2 resumes and is cancelled 2
+    shards later; attempt 3 finishes; attempt 4 (a retry of a finished job) only returns the result."""
     config = {"vocab_size": 1024, "algorithm": "bpe", "input": str(prepared_dataset)}
+    state_file = tmp_path / "train_tokenizer.state.json"
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_tokenizer(tmp_path, config, ctx=InterruptingContext(tmp_path, after=3, action="crash"))
-    state = json.loads((tmp_path / "train_tokenizer.state.json").read_text())
+    state = json.loads(state_file.read_text())
     assert len(state["parts"]) == 3 and state["tokenizer"] and not state["complete"]
     assert not (tmp_path / "tokens" / "meta.json").exists()
 
-    resumed = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=2, show_progress=False))
+    with pytest.raises(JobCancelled):
+        run_tokenizer(tmp_path, config, ctx=InterruptingContext(tmp_path, after=2, action="cancel", attempt=2))
+    state = json.loads(state_file.read_text())
+    assert len(state["parts"]) == 5 and not state["complete"]
+    assert (tmp_path / "tokenizer" / "tokenizer.json").is_file()
+    assert not (tmp_path / "tokens" / "meta.json").exists()
+
+    resumed = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=3, show_progress=False))
     assert resumed.result.summary["tokenizer_reused"] is True
-    assert resumed.result.summary["parts_resumed"] >= 3
+    assert resumed.result.summary["parts_resumed"] == 5
     assert "resuming" in (tmp_path / "run.log").read_text()
     uninterrupted = trained(algorithm="bpe")
     for name in ("tokenizer", "tokens"):
         assert folder_bytes(tmp_path / name) == folder_bytes(uninterrupted.folder / name), name
     assert resumed.report["evaluation"] == uninterrupted.report["evaluation"]
 
-    # a further retry of a finished job returns its result without redoing anything
-    again = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=3, show_progress=False))
+    again = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=4, show_progress=False))
     assert again.result.summary == resumed.result.summary
     assert again.report == resumed.report
     assert "finished every stage" in (tmp_path / "run.log").read_text()
-
-
-def test_cancel_between_shards_keeps_finished_work(trained, prepared_dataset, tmp_path):
-    config = {"vocab_size": 1024, "algorithm": "bpe", "input": str(prepared_dataset)}
-    with pytest.raises(JobCancelled):
-        run_tokenizer(tmp_path, config, ctx=InterruptingContext(tmp_path, after=2, action="cancel"))
-    state = json.loads((tmp_path / "train_tokenizer.state.json").read_text())
-    assert len(state["parts"]) == 2
-    assert (tmp_path / "tokenizer" / "tokenizer.json").is_file()
-    assert not (tmp_path / "tokens" / "meta.json").exists()
-
-    resumed = run_tokenizer(tmp_path, config, ctx=LocalContext(tmp_path, attempt=2, show_progress=False))
-    assert resumed.result.summary["parts_resumed"] == 2
-    assert folder_bytes(tmp_path / "tokens") == folder_bytes(trained(algorithm="bpe").folder / "tokens")
 
 
 def test_tokenizer_only_run_reports_without_writing_shards(trained, prepared_dataset):

@@ -63,5 +63,5 @@ def encode_prompts(tokenizer, prompts: list[Any], max_tokens: int) -> list[list[
 def reward_text(tokenizer, prompt: Any, completion: str) -> str:
     """The text a reward model scores: formatted as in TRL's RewardTrainer."""
     if isinstance(prompt, list):
-        return tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": completion}], tokenize=False)
+        return tokenizer.apply_chat_template([*prompt, {"role": "assistant", "content": completion}], tokenize=False)
     return prompt + completion + (tokenizer.eos_token or "")

@@ -6,7 +6,6 @@ ramble; the N implementation details replace its score with a fixed penalty (-1 
 """
 
 import importlib
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +52,13 @@ class RewardModelScorer:
         self.batch_size = batch_size
 
     @torch.no_grad()
-    def __call__(self, prompts: list[Any], completions: list[str], autocast) -> torch.Tensor:
+    def __call__(self, prompts: list[Any], completions: list[str], autocast: Callable) -> torch.Tensor:
         device = next(self.model.parameters()).device
         scores = []
         for start in range(0, len(prompts), self.batch_size):
-            rows = list(zip(prompts[start : start + self.batch_size], completions[start : start + self.batch_size]))
+            rows = list(
+                zip(prompts[start : start + self.batch_size], completions[start : start + self.batch_size], strict=True)
+            )
             encoded = [
                 self.tokenizer(
                     reward_text(self.tokenizer, p, c),
@@ -74,7 +75,7 @@ class RewardModelScorer:
             for row, seq in enumerate(encoded):  # right padding: the model reads its score at the last real token
                 ids[row, : len(seq)] = torch.tensor(seq)
                 mask[row, : len(seq)] = 1
-            with autocast:
+            with autocast():
                 logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
             scores.append(logits[:, 0].float().cpu())
         return torch.cat(scores)
@@ -111,7 +112,3 @@ def apply_missing_eos(scores: torch.Tensor, has_eos: torch.Tensor, missing_eos_s
     if missing_eos_score is None:
         return scores
     return torch.where(has_eos.cpu(), scores, torch.full_like(scores, float(missing_eos_score)))
-
-
-def finite(value: float) -> float:
-    return value if math.isfinite(value) else float("nan")

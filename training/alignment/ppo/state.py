@@ -51,7 +51,7 @@ class PromptSampler:
 
 
 def rng_state() -> dict:
-    mt, keys, pos, has_gauss, gauss = np.random.get_state()
+    _mt, keys, pos, has_gauss, gauss = np.random.get_state()
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],

@@ -114,7 +114,7 @@ class PpoTrainer:
     def score(self, prompt_objects: list, completions: list[str]) -> dict[str, torch.Tensor]:
         parts = {}
         if self.scorer is not None:
-            parts["reward_model"] = self.scorer(prompt_objects, completions, self._autocast())
+            parts["reward_model"] = self.scorer(prompt_objects, completions, self._autocast)
         if self.reward_function is not None:
             parts["function"] = call_reward_function(self.reward_function, prompt_objects, completions)
         parts["total"] = sum(parts.values())
