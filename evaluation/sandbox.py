@@ -189,14 +189,25 @@ for _name in ("ctypes", "_ctypes", "cffi", "_cffi_backend", "mmap"):
 
 builtins.open = _guard_path(builtins.open, "writing", _open_writes)
 io.open = builtins.open
-os.open = _guard_path(os.open, "writing", _os_open_writes)
-for _name in ("remove", "unlink", "rmdir", "removedirs", "mkdir", "makedirs", "chmod", "chown", "lchown",
-              "truncate", "utime", "mkfifo", "mknod"):
-    if hasattr(os, _name):
-        setattr(os, _name, _guard_path(getattr(os, _name), f"os.{_name}"))
-for _name in ("rename", "replace", "link", "symlink", "renames"):
-    if hasattr(os, _name):
-        setattr(os, _name, _guard_two(getattr(os, _name), f"os.{_name}"))
+
+
+class _FileIO(io.FileIO):
+    def __init__(self, file, mode="r", *args, **kwargs):
+        if _open_writes(file, mode) and not _inside(file):
+            raise PermissionError(f"writing outside the sandbox directory ({file!r}) is {_MARK}")
+        super().__init__(file, mode, *args, **kwargs)
+
+
+io.FileIO = _FileIO
+for _mod in (os, posix):
+    _mod.open = _guard_path(_mod.open, "writing", _os_open_writes)
+    for _name in ("remove", "unlink", "rmdir", "removedirs", "mkdir", "makedirs", "chmod", "chown", "lchown",
+                  "truncate", "utime", "mkfifo", "mknod"):
+        if hasattr(_mod, _name):
+            setattr(_mod, _name, _guard_path(getattr(_mod, _name), f"os.{_name}"))
+    for _name in ("rename", "replace", "link", "symlink", "renames"):
+        if hasattr(_mod, _name):
+            setattr(_mod, _name, _guard_two(getattr(_mod, _name), f"os.{_name}"))
 import shutil
 shutil.rmtree = _guard_path(shutil.rmtree, "shutil.rmtree")
 

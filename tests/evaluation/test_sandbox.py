@@ -116,6 +116,8 @@ def test_writing_outside_the_box_is_blocked(tmp_path):
         f"import os\nos.rename({str(victim)!r}, 'stolen.txt')",
         f"import shutil\nshutil.rmtree({str(tmp_path)!r})",
         f"import os\nos.symlink({str(victim)!r}, 'link')\nopen('link', 'w').write('x')",
+        f"import io\nio.FileIO({str(target)!r}, 'w').write(b'x')",
+        f"import posix\nposix.remove({str(victim)!r})",
     ]
     for code in attempts:
         result = run(code)
