@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import sys
 import time
 import warnings
@@ -64,6 +65,22 @@ def make_response(rng: random.Random, color: str, animal: str, ending: str | Non
     if rng.random() < 0.5:
         clause += f" and {rng.choice(VERBS)} {rng.choice(ADVERBS)}"
     return clause + (rng.choice(ENDINGS) if ending is None else ending)
+
+
+def well_formed(text: str) -> bool:
+    """Whether a response is a sentence of the grammar (any colour and animal, any ending): a guard against a
+    policy that satisfies a preference about the ending by degenerating into junk."""
+    return _SENTENCE.fullmatch(text.strip()) is not None
+
+
+def _words(options: list[str]) -> str:
+    return "(?:" + "|".join(map(re.escape, options)) + ")"
+
+
+_CLAUSE = f"{_words(VERBS)} {_words(ADVERBS)}"
+_SENTENCE = re.compile(
+    f"The {_words(COLORS)} {_words(ANIMALS)} {_CLAUSE} near the {_words(PLACES)}(?: and {_CLAUSE})?[.!?]?"
+)
 
 
 def corpus(n: int, seed: int = 0) -> list[str]:

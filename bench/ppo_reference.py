@@ -12,8 +12,10 @@ trl 1.12 must be installed into a throwaway folder, never into the project's env
     .venv/bin/pip install --no-deps --target /tmp/trl112 trl==1.12.0
     .venv/bin/python bench/ppo_reference.py --seeds 3 --steps 40
 
-Each run is its own subprocess (the trl one puts /tmp/trl112 first on sys.path, so it imports 1.12 while plumbline
-keeps the project's TRL); the two implementations alternate seed by seed so a change in machine load hits both.
+A third variant, ``trl-nogc``, runs trl with its two ``gc.collect()`` calls per PPO step turned into no-ops: on a
+tiny model they are most of its wall time, so the variant shows what the algorithm itself costs. Each run is its own
+subprocess (the trl ones put /tmp/trl112 first on sys.path, so they import 1.12 while plumbline keeps the project's
+TRL); the implementations alternate seed by seed so a change in machine load hits them all.
 TRL's PPO only takes a reward *model*; the benchmark hands it an ``nn.Module`` standing for the reward function and
 routes ``get_reward`` for that module (only) to the function, so both optimize exactly the same reward.
 """
@@ -33,6 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TRL112 = Path(os.environ.get("TRL112_PATH", "/tmp/trl112"))
+
+# trl-nogc: trl 1.12 with its two gc.collect() calls per step made no-ops (they dominate its time on tiny models).
+IMPLEMENTATIONS = ("plumbline", "trl", "trl-nogc")
 
 SETUP = {
     "prompts": 64,
@@ -100,7 +105,7 @@ def run_plumbline(model_dir: Path, steps: int, seed: int, workdir: Path) -> dict
 # --- trl 1.12 ------------------------------------------------------------------------------------------------------
 
 
-def run_trl(model_dir: Path, steps: int, seed: int, workdir: Path) -> dict:
+def run_trl(model_dir: Path, steps: int, seed: int, workdir: Path, *, collect_garbage: bool = True) -> dict:
     sys.path.insert(0, str(TRL112))
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     import torch
@@ -134,6 +139,8 @@ def run_trl(model_dir: Path, steps: int, seed: int, workdir: Path) -> dict:
         return None, scores, lengths
 
     trl_ppo.get_reward = get_reward
+    if not collect_garbage:  # trl calls gc.collect() twice per PPO step; "trl-nogc" measures the rest
+        trl_ppo.gc.collect = lambda *args, **kwargs: 0
 
     def tokenized(texts):
         return Dataset.from_list([{"input_ids": tokenizer(t)["input_ids"]} for t in texts])
@@ -189,8 +196,10 @@ def run_trl(model_dir: Path, steps: int, seed: int, workdir: Path) -> dict:
 
 def one_run(impl: str, model_dir: Path, steps: int, seed: int, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"ppo-{impl}-") as tmp:
-        runner = run_trl if impl == "trl" else run_plumbline
-        result = runner(model_dir, steps, seed, Path(tmp))
+        if impl == "plumbline":
+            result = run_plumbline(model_dir, steps, seed, Path(tmp))
+        else:
+            result = run_trl(model_dir, steps, seed, Path(tmp), collect_garbage=impl == "trl")
     out.write_text(json.dumps(result))
 
 
@@ -215,7 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", choices=["plumbline", "trl"], help="run one implementation")
+    parser.add_argument("--only", choices=IMPLEMENTATIONS, help="run one implementation")
     parser.add_argument("--worker", nargs=4, metavar=("IMPL", "MODEL", "SEED", "OUT"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
@@ -225,10 +234,11 @@ def main() -> int:
 
     sys.path.insert(0, str(REPO))
     import harness
+
     from tests.tiny_lm import build_tiny_lm
 
-    impls = [options.only] if options.only else ["plumbline", "trl"]
-    if "trl" in impls and not (TRL112 / "trl").exists():
+    impls = [options.only] if options.only else list(IMPLEMENTATIONS)
+    if any(i.startswith("trl") for i in impls) and not (TRL112 / "trl").exists():
         raise SystemExit(f"trl 1.12 is not at {TRL112}: pip install --no-deps --target {TRL112} trl==1.12.0")
     results: dict[str, list[dict]] = {impl: [] for impl in impls}
     errors: dict[str, str] = {}

@@ -1,9 +1,11 @@
 """Running a job on a worker: claim it, run its runner with a database-backed context, record the outcome."""
 
 import logging
+import multiprocessing
 import os
 import socket
 import traceback as tb
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -95,6 +97,26 @@ def _finish(job: Job, status: str, *, message: str = "", trace: str = "", summar
         current.save()
 
 
+@contextmanager
+def _children_allowed():
+    """Let the runner start worker processes (the data runners use a process pool).
+
+    Celery's prefork pool marks the task process daemonic, and multiprocessing refuses to start children from a
+    daemonic process; the runners' pools watch their parent and exit with it, so lifting the flag for the job's
+    duration orphans nothing.
+    """
+    process = multiprocessing.current_process()
+    saved = dict(process._config)
+    process._config["daemon"] = False
+    # billiard leaves its own AuthenticationString here, which the standard library refuses to pickle when spawning.
+    process._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(process.authkey))
+    try:
+        yield
+    finally:
+        process._config.clear()
+        process._config.update(saved)
+
+
 def _run_success_hooks(job: Job) -> None:
     """settings.JOB_SUCCESS_HOOKS, e.g. the evaluation app's default suite; a failing hook never fails the job."""
     from django.utils.module_loading import import_string
@@ -148,7 +170,8 @@ def job_execute(*, job_id: int, hostname: str = "") -> str:
                 ctx.stop()
                 return "node-done"
         else:
-            result = get_kind(job.kind).load_runner()(config, ctx)
+            with _children_allowed():
+                result = get_kind(job.kind).load_runner()(config, ctx)
         ctx.flush()
         with transaction.atomic():
             for spec in result.artifacts:
