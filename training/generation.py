@@ -43,7 +43,7 @@ def prompt_text(tokenizer, row: dict[str, Any], mode: str) -> str:
 def version_of(reference: str, path: Path) -> tuple[str, str]:
     """(model_version, model_name): ``artifact:<id>`` for registered models, else the path."""
     version = f"artifact:{reference}" if str(reference).isdigit() else str(path)
-    return version, path.parent.name if path.name == "model" else path.name
+    return version, path.parent.name if path.name in ("model", "adapter") else path.name
 
 
 def sample(model, tokenizer, texts: list[str], config, seed: int) -> list[list[str]]:
@@ -80,13 +80,19 @@ def generate_into(config, ctx) -> RunResult:
     step = 0
     with out_path.open("a", encoding="utf-8") as out:
         for reference in config.models:
-            path = Path(ctx.resolve_input(reference, "model"))
+            path = Path(ctx.resolve_input(reference, "model|adapter"))
             version, name = version_of(reference, path)
             tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
             if tokenizer.pad_token is None:
                 tokenizer.pad_token = tokenizer.eos_token
             dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+            if (path / "adapter_config.json").exists():  # an adapter version: generate with it merged
+                from peft import AutoPeftModelForCausalLM
+
+                model = AutoPeftModelForCausalLM.from_pretrained(path, dtype=dtype).merge_and_unload()
+            else:
+                model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+            model = model.to(device).eval()
             todo = [r for r in prompts if (version, r["id"]) not in done]
             if config.skip_existing and config.project is not None:
                 from annotation.models import Response

@@ -16,7 +16,7 @@ class GenerateConfig:
     """Sample responses from model versions into an annotation project."""
 
     models: list[str] = field(
-        default_factory=lambda: ["latest"], help="model artifacts (ids, paths or 'latest')", artifact="model"
+        default_factory=lambda: ["latest"], help="model versions (ids, paths or 'latest')", artifact="model|adapter"
     )
     project: int | None = field(None, help="annotation project whose prompts get the samples as responses")
     prompts_file: str | None = field(None, help="a JSONL file of {'prompt'} or {'messages'} rows instead (CLI)")

@@ -8,7 +8,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from training.alignment.ppo.advantages import gae, masked_mean, masked_var, masked_whiten  # noqa: E402
-from training.alignment.ppo.kl import AdaptiveKLController, FixedKLController, per_token_kl  # noqa: E402
+from training.alignment.ppo.kl import (  # noqa: E402
+    AdaptiveKLController,
+    FixedKLController,
+    per_token_kl,
+    shaped_rewards,
+)
 from training.alignment.ppo.losses import (  # noqa: E402
     approx_kl,
     clipped_policy_loss,
@@ -89,6 +94,14 @@ def test_kl_estimators():
     assert per_token_kl(logprobs, ref, "k3").item() == pytest.approx(0.5 - 1 + math.log(2), abs=1e-6)
     with pytest.raises(ValueError):
         per_token_kl(logprobs, ref, "k9")
+
+
+def test_shaped_rewards_put_the_score_on_the_last_valid_token():
+    kl_tokens = torch.tensor([[0.5, 1.0, 2.0], [1.0, 3.0, 7.0]])
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0]], dtype=torch.bool)
+    rewards, non_score = shaped_rewards(torch.tensor([10.0, 20.0]), kl_tokens, mask, coef=0.1)
+    close(non_score, [[-0.05, -0.1, -0.2], [-0.1, -0.3, 0.0]])
+    close(rewards, [[-0.05, -0.1, 9.8], [-0.1, 19.7, 0.0]])
 
 
 def test_adaptive_kl_controller_follows_ziegler():

@@ -20,6 +20,18 @@ def per_token_kl(logprobs: torch.Tensor, ref_logprobs: torch.Tensor, estimator: 
     raise ValueError(f"unknown KL estimator {estimator!r}; use one of {ESTIMATORS}")
 
 
+def shaped_rewards(
+    scores: torch.Tensor, kl_tokens: torch.Tensor, mask: torch.Tensor, coef: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rewards, non-score rewards) per token: -coef * KL_t on every valid token, plus the sequence's score on its last
+    valid token (the EOS, or the last token of a response cut at the length limit)."""
+    non_score = -coef * kl_tokens * mask.to(kl_tokens.dtype)
+    rewards = non_score.clone()
+    last = (mask.long().sum(1) - 1).clamp(min=0)
+    rewards[torch.arange(rewards.shape[0], device=rewards.device), last] += scores.to(rewards.dtype)
+    return rewards, non_score
+
+
 class FixedKLController:
     def __init__(self, coef: float):
         self.value = float(coef)

@@ -21,13 +21,12 @@ from ...runners.base import ArtifactSpec, CheckpointStore, JobCancelled, RunResu
 from ..trl_common import load_tokenizer
 from .advantages import gae, masked_mean, masked_whiten
 from .build import build_policy_and_critic, load_reward_scorer
-from .kl import kl_controller, per_token_kl
-from .losses import approx_kl, clipped_policy_loss, clipped_value_loss, entropy_from_logits
-from .models import SequenceBatch
+from .kl import kl_controller, per_token_kl, shaped_rewards
 from .prompts import encode_prompts, load_prompts, policy_text
 from .rewards import ScoreNormalizer, apply_missing_eos, call_reward_function, load_reward_function
 from .rollout import Responses, left_pad, sample, sampling_config, stop_token_ids, token_logprobs
 from .state import PromptSampler, load_checkpoint, save_checkpoint
+from .update import RolloutTargets, ppo_update
 
 # Metrics that depend on the wall clock, not on the computation (left out when comparing runs).
 TIMING_METRICS = ("tokens_per_second", "step_seconds")
@@ -153,10 +152,7 @@ class PpoTrainer:
 
         beta = self.kl.value
         kl_tokens = per_token_kl(rollout["logprobs"], rollout["ref_logprobs"], config.kl_estimator) * maskf
-        non_score = -beta * kl_tokens
-        rewards = non_score.clone()
-        last = (responses.lengths - 1).clamp(min=0)
-        rewards[torch.arange(rewards.shape[0], device=rewards.device), last] += scores
+        rewards, non_score = shaped_rewards(scores, kl_tokens, mask, beta)
         if config.whiten_rewards:
             rewards = masked_whiten(rewards, mask, shift_mean=False)
         values = rollout["values"] * maskf
@@ -164,7 +160,11 @@ class PpoTrainer:
         if config.whiten_advantages:
             advantages = masked_whiten(advantages, mask)
 
-        stats = self.update(responses, rollout["logprobs"], values, advantages, returns)
+        targets = RolloutTargets(responses.batch, mask, rollout["logprobs"], values, advantages, returns)
+        stats = ppo_update(
+            self.model, config, targets, optimizer=self.optimizer, scaler=self.scaler, parameters=self.parameters,
+            autocast=self._autocast,
+        )  # fmt: skip
         learning_rate = self.scheduler.get_last_lr()[0]
         self.scheduler.step()
         kl_per_response = kl_tokens.sum(1).mean().item()
@@ -183,7 +183,7 @@ class PpoTrainer:
             "learning_rate": learning_rate,
             "tokens_per_second": tokens / seconds,
             "step_seconds": seconds,
-            **{k: sum(v) / len(v) for k, v in stats.items()},
+            **stats,
         }
         if len(scored) > 2:
             metrics.update(
@@ -194,53 +194,6 @@ class PpoTrainer:
             for p, c, s in list(zip(prompt_objects, completions, raw.tolist(), strict=True))[:4]
         ]
         return metrics
-
-    def update(self, responses: Responses, old_logprobs, old_values, advantages, returns) -> dict[str, list[float]]:
-        config = self.config
-        tokens, mask = responses.responses, responses.response_mask
-        minibatch = config.per_device_batch_size * config.gradient_accumulation_steps
-        stats: dict[str, list[float]] = defaultdict(list)
-        for _ in range(config.ppo_epochs):
-            order = torch.randperm(config.rollout_batch_size).to(self.device)
-            for start in range(0, config.rollout_batch_size, minibatch):
-                self.optimizer.zero_grad(set_to_none=True)
-                for micro in range(start, start + minibatch, config.per_device_batch_size):
-                    index = order[micro : micro + config.per_device_batch_size]
-                    stats_micro = self.micro_step(responses.batch.select(index), tokens[index], mask[index],
-                                                  old_logprobs[index], old_values[index], advantages[index],
-                                                  returns[index])  # fmt: skip
-                    for key, value in stats_micro.items():
-                        stats[key].append(value)
-                self.scaler.unscale_(self.optimizer)
-                norm = torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
-                stats["grad_norm"].append(float(norm))
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-        return stats
-
-    def micro_step(self, batch: SequenceBatch, tokens, mask, old_logprobs, old_values, advantages, returns) -> dict:
-        config = self.config
-        with self._autocast():
-            logits, values = self.model(batch)
-        new_logprobs = token_logprobs(logits, tokens, config.temperature)
-        policy_loss, policy_clipfrac = clipped_policy_loss(
-            new_logprobs, old_logprobs, advantages, mask, config.cliprange
-        )
-        value_loss, value_clipfrac = clipped_value_loss(values, old_values, returns, mask, config.cliprange_value)
-        entropy = masked_mean(entropy_from_logits(logits.float() / config.temperature), mask)
-        loss = policy_loss + config.vf_coef * value_loss - config.entropy_coef * entropy
-        self.scaler.scale(loss / config.gradient_accumulation_steps).backward()
-        with torch.no_grad():
-            ratio = masked_mean(torch.exp(new_logprobs - old_logprobs), mask)
-            return {
-                "policy_loss": policy_loss.item(),
-                "value_loss": value_loss.item(),
-                "policy_clipfrac": policy_clipfrac.item(),
-                "value_clipfrac": value_clipfrac.item(),
-                "approx_kl": approx_kl(new_logprobs, old_logprobs, mask).item(),
-                "entropy": entropy.item(),
-                "ratio": ratio.item(),
-            }
 
     # --- evaluation on held-out prompts -----------------------------------------------------------------------------
     @torch.no_grad()
