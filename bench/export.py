@@ -236,6 +236,16 @@ def _sqlite_heap_peak_mib() -> float | None:
     return round(highwater.value / 2**20, 1)
 
 
+def _db_backend_cpu() -> float:
+    """CPU seconds of the PostgreSQL backend serving this process's connection (0 on SQLite: it is in-process)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    connection.ensure_connection()
+    return harness.proc_cpu_seconds(connection.connection.info.backend_pid)
+
+
 def stage_export(p: dict) -> dict:
     """One export in this (fresh) process: rows/s and peak RSS, through the real selector and stream."""
     harness.django_setup()
@@ -258,6 +268,7 @@ def stage_export(p: dict) -> dict:
     sampler.start()
     t = time.perf_counter()
     cpu = time.process_time()
+    db_cpu = _db_backend_cpu()
     with tempfile.NamedTemporaryFile(suffix=f".{p['format']}", dir=p["tmpdir"]) as fh:
         for chunk in stream(counting(preference_rows(project=project, filters=PreferenceFilters())), p["format"]):
             out_bytes += len(chunk)
@@ -267,6 +278,7 @@ def stage_export(p: dict) -> dict:
                 digest.update(chunk)
         elapsed = time.perf_counter() - t
         cpu = time.process_time() - cpu
+        db_cpu = _db_backend_cpu() - db_cpu
         peak_anon = sampler.finish()
         if p["format"] == "parquet":
             fh.flush()
@@ -286,6 +298,10 @@ def stage_export(p: dict) -> dict:
         "bytes": out_bytes,
         "seconds": round(elapsed, 2),
         "cpu_seconds": round(cpu, 2),
+        "db_server_cpu_seconds": round(db_cpu, 2),
+        # What one core would do if it did only this work: the figure other agents' load on the machine cannot
+        # lower (the database server's share included; on SQLite it runs inside the process).
+        "rows_per_cpu_s": round(counted[0] / (cpu + db_cpu)),
         "rows_per_s": round(counted[0] / elapsed),
         "peak_rss_mib": round(_vmhwm_kib() / 1024, 1),
         "peak_anon_rss_mib": peak_anon,
@@ -410,6 +426,7 @@ def main() -> None:
                         f"{res['backend']} {key}",
                         label,
                         r["rows_per_s"],
+                        r.get("rows_per_cpu_s", "-"),
                         r["seconds"],
                         r[hwm],
                         r[anon],
@@ -425,11 +442,18 @@ def main() -> None:
         slowest = min(r["rows_per_s"] for r in res["direct"].values())
         verdict[res["backend"]] = {
             "rows_per_s_at_least_50k": slowest >= TARGETS["rows_per_s"],
+            "rows_per_cpu_s_at_least_50k (not the target; what idle cores would do)": min(
+                r["rows_per_cpu_s"] for r in res["direct"].values()
+            )
+            >= TARGETS["rows_per_s"],
             "rss_ratio_at_most_1_2": all(v <= TARGETS["rss_ratio"] for v in res["direct_rss_ratio"].values()),
             "anon_rss_ratio_at_most_1_2": all(v <= TARGETS["rss_ratio"] for v in res["direct_anon_rss_ratio"].values()),
         }
     print(
-        harness.table(rows, ["run", "rows/format", "rows/s", "seconds", "peak RSS MiB", "peak anon MiB", "output MiB"])
+        harness.table(
+            rows,
+            ["run", "rows/format", "rows/s", "rows/CPU-s", "seconds", "peak RSS MiB", "peak anon MiB", "output MiB"],
+        )
     )
     for res in results:
         if "direct_anon_rss_without_sqlite_heap_ratio" in res:

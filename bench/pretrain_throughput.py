@@ -42,7 +42,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from training.pretraining.cpu_defaults import apply_cpu_env_defaults  # noqa: E402  (no torch import)
 
-apply_cpu_env_defaults()  # what a CPU worker gets: must precede the first torch import of the process
+if "--child" not in sys.argv:  # a sweep child runs with exactly the environment its setting names
+    apply_cpu_env_defaults()  # what a CPU worker gets: must precede the first torch import of the process
 
 import common_shards  # noqa: E402
 import harness  # noqa: E402

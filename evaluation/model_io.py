@@ -152,7 +152,7 @@ def generate(
         texts = tokenizer.batch_decode(out[:, enc.input_ids.shape[1] :], skip_special_tokens=True)
         for i in range(len(chunk)):
             group = texts[i * num_return_sequences : (i + 1) * num_return_sequences]
-            results.append([_cut(t, stop) for t in group])
+            results.append([_cut(t, stop).replace("\x00", "") for t in group])  # PostgreSQL rejects NUL
     return results
 
 

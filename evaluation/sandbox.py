@@ -307,7 +307,9 @@ def _classify(rc: int, stderr: str, cpu_limit: float, cpu_used: float) -> tuple[
     last = _last_line(stderr)
     if rc < 0:
         sig = signal.Signals(-rc) if -rc in signal.Signals._value2member_map_ else -rc
-        if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu_used >= cpu_limit * 0.9:
+        # SIGXCPU comes only from the CPU-time limit (the prelude blocks kill); SIGKILL also from the hard limit
+        # (one second on) — or from the kernel's OOM killer, told apart by the CPU time used.
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_used >= cpu_limit * 0.9):
             return TIMEOUT, f"CPU-time limit of {cpu_limit:g}s reached"
         name = sig.name if isinstance(sig, signal.Signals) else f"signal {sig}"
         return ERROR, f"killed by {name}" + (f" ({last})" if last else "")

@@ -7,17 +7,13 @@ from django.utils import timezone
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
 from ..access import can_review, role_in
-from ..models import Assignment, Demonstration, Response, Task, TaskKind
+from ..models import Assignment, Demonstration, Response, TaskKind
 from .assignment import assignment_finish, lease_check_submittable, submit_fields_check, task_id_check
+from .submissions import no_lease, replay
 
 
 def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Demonstration | None:
-    if not key:
-        return None
-    existing = Demonstration.objects.filter(annotator=annotator, idempotency_key=key).first()
-    if existing is not None and existing.task_id != task_id:
-        raise Conflict("This Idempotency-Key was used for another task.", code="idempotency_key_reused")
-    return existing
+    return replay(Demonstration, annotator=annotator, key=key, task_id=task_id)
 
 
 def demonstration_submit(
@@ -52,12 +48,7 @@ def _submit(task_id, annotator, text, source_response_id, time_spent_ms, idempot
         .first()
     )
     if assignment is None:
-        if (
-            not Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
-            and not annotator.is_staff
-        ):
-            raise NotFound("No such task.")
-        raise Forbidden("This task is not assigned to you.", code="not_assigned")
+        no_lease(task_id=task_id, annotator=annotator)
     existing = _replay(annotator, idempotency_key, task_id)
     if existing is not None:
         return existing, False

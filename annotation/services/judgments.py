@@ -5,11 +5,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
+from webapp.api_errors import ApiError, Conflict
 
-from ..models import Assignment, Judgment, Project, Strength, Task, TaskKind
+from ..models import Assignment, Judgment, Project, Strength, TaskKind
 from .assignment import assignment_finish, lease_check_submittable, submit_fields_check, task_id_check
 from .consensus import consensus_rebuild
+from .submissions import no_lease, replay
 
 FLAGS = {"unsafe", "pii", "prompt_broken"}
 
@@ -117,12 +118,7 @@ def judgment_submit(
 
 
 def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Judgment | None:
-    if not key:
-        return None
-    existing = Judgment.objects.filter(annotator=annotator, idempotency_key=key).first()
-    if existing is not None and existing.task_id != task_id:
-        raise Conflict("This Idempotency-Key was used for another task.", code="idempotency_key_reused")
-    return existing
+    return replay(Judgment, annotator=annotator, key=key, task_id=task_id)
 
 
 @transaction.atomic
@@ -141,12 +137,7 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
         existing = _replay(annotator, idempotency_key, task_id)  # a key used for another task is a 409, not a 404
         if existing is not None:
             return existing, False
-        if (
-            not Task.objects.filter(pk=task_id, project__memberships__user=annotator).exists()
-            and not annotator.is_staff
-        ):
-            raise NotFound("No such task.")
-        raise Forbidden("This task is not assigned to you.", code="not_assigned")
+        no_lease(task_id=task_id, annotator=annotator)
     existing = _replay(annotator, idempotency_key, task_id)  # a concurrent retry may have committed meanwhile
     if existing is not None:
         return existing, False

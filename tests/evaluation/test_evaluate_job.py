@@ -57,7 +57,7 @@ def test_empty_or_unknown_suite_is_rejected(base_model):
         job_launch(kind="evaluate", config={"suites": ["nope"]})
 
 
-def Job_error(job):  # noqa: N802
+def Job_error(job):
     job.refresh_from_db()
     return f"{job.error_message}\n{job.traceback[-2000:]}"
 

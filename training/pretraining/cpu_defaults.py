@@ -12,11 +12,11 @@ def apply_cpu_env_defaults() -> str | None:
     """OpenMP threads that wait for work sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``); an explicit
     setting in the environment wins. Returns a line for the run's log when it came too late to take effect.
 
-    Why: a training step runs thousands of small parallel regions, each ending in a barrier. With the default
-    (spinning) policy a thread whose core the scheduler lends to another process stalls every barrier for a time
-    slice, and waiting threads burn the CPU the others need: on a 2-core worker shared with the web server, the
-    database or another job, two spinning threads did half the work per CPU-second of two sleeping ones and ran
-    slower than one thread. Sleeping costs microseconds per region on an idle machine.
+    Why: a training step runs thousands of small parallel regions, each ending in a barrier, and a waiting thread
+    that spins burns CPU that the thread it waits for (or a neighbouring process) needs. On the 2-core development
+    VM shared with other work, libgomp's default (spin a while, then sleep) trained at 0.5-0.6x the tokens per
+    CPU-second of sleeping waiters and up to 1.5x slower by the wall clock; always spinning (``ACTIVE``) was slower
+    than one thread. Sleeping costs microseconds per region on an idle machine.
     """
     if "OMP_WAIT_POLICY" in os.environ:
         return None

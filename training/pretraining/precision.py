@@ -2,7 +2,7 @@
 
 On CPUs without native bf16 (AVX2 only) bf16 is emulated and 7-20x slower, so "auto" picks fp32 there. CPUs with
 AVX512-BF16 or AMX compute bf16 matmuls natively: on an AMD EPYC (Zen 4) worker bf16 autocast trains the small
-preset 1.6x faster per CPU-second than fp32 with the same losses to 4 digits (docs/benchmarks.md), so pretraining
+preset 1.6-1.8x faster per CPU-second than fp32 with the same losses to 3 digits (docs/benchmarks.md), so pretraining
 asks for it there (``cpu_bf16=True``); the other runners keep fp32 on CPUs until they are measured likewise.
 """
 
