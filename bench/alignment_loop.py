@@ -28,7 +28,7 @@ at the last character, and a tiny policy pushed hard (plain sigmoid DPO at a hig
 junk that ends in "."; the defaults (IPO, whose target margin is finite, τ = 1, 100 steps) were chosen on that
 trade-off. Task order is random (the server shuffles tasks), so two runs with one seed differ a little.
 
-Usage: ``python bench/alignment_loop.py`` (about 5-8 minutes on 2 busy cores). Results: figures on stdout, JSON under
+Usage: ``python bench/alignment_loop.py`` (about 2-3 minutes on 2 busy cores). Results: figures on stdout, JSON under
 var/bench/. See docs/benchmarks.md, section "Alignment".
 """
 

@@ -28,7 +28,7 @@ Two measurements:
    loop, and, measured directly, the milliseconds per step spent inside the run context's own methods (what
    plumbline adds to a step) and the job context's heartbeat flushes.
 
-Usage: ``python bench/alignment_overhead.py`` (about 8 minutes on 2 busy cores; ``--quick`` for a smoke run).
+Usage: ``python bench/alignment_overhead.py`` (6-8 minutes on 2 busy cores; ``--quick`` for a smoke run).
 Results: tables on stdout and JSON under var/bench/. See docs/benchmarks.md, section "Alignment".
 """
 
