@@ -26,7 +26,8 @@ def train_dpo(config, ctx) -> RunResult:
             ctx,
             max_length=config.max_length,
             beta=config.beta,
-            loss_type=[config.loss_type],
+            loss_type=[config.loss_type, "sft"] if config.sft_weight else [config.loss_type],
+            loss_weights=[1.0, config.sft_weight] if config.sft_weight else None,
             label_smoothing=config.label_smoothing,
             precompute_ref_log_probs=config.precompute_ref_log_probs,
         )

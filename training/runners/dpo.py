@@ -39,7 +39,10 @@ class DpoConfig(TrainOptions):
     peft: PeftOptions = field(default_factory=PeftOptions, help="full fine-tune or LoRA / QLoRA")
     beta: float = field(0.1, help="strength of the KL constraint to the reference")
     loss_type: str = field("sigmoid", help=f"one of TRL's DPO losses: {', '.join(LOSS_TYPES)}")
-    label_smoothing: float = field(0.0, help="conservative DPO / robust: assumed label noise")
+    label_smoothing: float = field(0.0, help="assumed label noise (used by the robust, exo_pair and aot losses)")
+    sft_weight: float = field(
+        0.0, help="add an SFT (NLL) term on the chosen responses with this weight (RPO); keeps outputs well-formed"
+    )
     precompute_ref_log_probs: bool = field(False, help="compute reference log-probs once up front (saves memory)")
     learning_rate: float = field(5e-6, help="peak learning rate")
     reference: Literal["initial"] = field("initial", help="the reference model: the starting model, frozen")
@@ -50,6 +53,8 @@ class DpoConfig(TrainOptions):
             raise ConfigError(f"must be one of {list(LOSS_TYPES)}", "loss_type")
         if self.beta <= 0:
             raise ConfigError("must be positive", "beta")
+        if self.sft_weight < 0:
+            raise ConfigError("must be >= 0", "sft_weight")
 
 
 def run(config: DpoConfig, ctx) -> RunResult:
