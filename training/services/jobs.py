@@ -16,7 +16,7 @@ from ..runners import KINDS, get_kind, validate_config
 from .artifacts import artifact_resolve
 
 # Kinds whose runners initialise torch.distributed from torchrun's environment.
-DISTRIBUTED_KINDS = {"pretrain", "sft", "reward_model", "dpo", "ppo", "grpo", "rloo"}
+DISTRIBUTED_KINDS = {"pretrain", "sft", "reward_model", "dpo", "grpo", "rloo"}  # ppo: one process for now
 
 
 def enqueue(job: Job) -> None:
