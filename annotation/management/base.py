@@ -7,6 +7,7 @@ written here is byte-for-byte what ``GET /api/v1/projects/{id}/export/...`` send
 import io
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ class _Counted:
             yield row
 
 
-class ExportCommand(BaseCommand):
+class ExportCommand(BaseCommand, ABC):
     """Streams rows chunk by chunk: memory stays flat however many rows the project holds."""
 
     kind = ""  # "preferences" or "sft"; subclasses add their filters and rows
@@ -54,11 +55,11 @@ class ExportCommand(BaseCommand):
             help="File to write (default: stdout). It appears only when complete: rows go to FILE.partial first.",
         )
 
-    def filters(self, options: dict[str, Any]):
-        raise NotImplementedError
+    @abstractmethod
+    def filters(self, options: dict[str, Any]): ...
 
-    def rows(self, project: Project, filters) -> Iterable[dict[str, Any]]:
-        raise NotImplementedError
+    @abstractmethod
+    def rows(self, project: Project, filters) -> Iterable[dict[str, Any]]: ...
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = project_by_ref(options["project"])

@@ -6,9 +6,8 @@ from .trl_common import (
     load_base,
     load_tokenizer,
     peft_config,
-    run_trainer,
-    save_outputs,
     snapshot_datasets,
+    train_and_save,
     training_arguments,
 )
 
@@ -44,17 +43,14 @@ def train_dpo(config, ctx) -> RunResult:
         callbacks=[callback],
     )
     ctx.log(f"DPO (beta {config.beta}, {config.loss_type}) on {len(train)} preference pairs")
-    result = run_trainer(trainer, callback, ctx)
-    summary = {"train_loss": result.training_loss, "steps": result.global_step, "pairs": len(train)}
-    if validation is not None:
-        summary.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, float)})
-    spec = save_outputs(
+    return train_and_save(
         trainer,
-        tokenizer,
+        callback,
         ctx,
+        tokenizer,
         peft=config.peft,
         kind_hint="dpo",
         parents=[config.model, config.dataset],
+        summary={"pairs": len(train)},
         metadata={"method": "dpo", "beta": config.beta, "loss_type": config.loss_type},
     )
-    return RunResult(summary=summary, artifacts=[spec])

@@ -6,9 +6,8 @@ from .trl_common import (
     load_base,
     load_tokenizer,
     peft_config,
-    run_trainer,
-    save_outputs,
     snapshot_datasets,
+    train_and_save,
     training_arguments,
 )
 
@@ -43,20 +42,17 @@ def train_sft(config, ctx) -> RunResult:
         callbacks=[callback],
     )
     ctx.log(f"SFT on {len(train)} examples ({'conversational' if conversational else 'prompt/completion'})")
-    result = run_trainer(trainer, callback, ctx)
-    summary = {"train_loss": result.training_loss, "steps": result.global_step, "examples": len(train)}
-    if validation is not None:
-        summary.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, float)})
-    spec = save_outputs(
+    return train_and_save(
         trainer,
-        tokenizer,
+        callback,
         ctx,
+        tokenizer,
         peft=config.peft,
         kind_hint="sft",
         parents=[config.model, config.dataset],
-        metadata={"method": "sft", **{k: v for k, v in summary.items() if isinstance(v, int | float)}},
+        summary={"examples": len(train)},
+        metadata={"method": "sft", "examples": len(train)},
     )
-    return RunResult(summary=summary, artifacts=[spec])
 
 
 def _row_columns(path) -> list[str]:

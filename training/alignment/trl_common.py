@@ -206,3 +206,26 @@ def run_trainer(trainer, callback: ContextCallback, ctx) -> Any:
     if callback.cancelled:
         raise JobCancelled()
     return result
+
+
+def train_and_save(
+    trainer,
+    callback: ContextCallback,
+    ctx,
+    tokenizer,
+    *,
+    peft,
+    kind_hint: str,
+    parents: list[str],
+    summary: dict[str, Any],
+    metadata: dict[str, Any],
+):
+    """Train (resuming), evaluate on the validation split if there is one, save and describe the output."""
+    from ..runners.base import RunResult
+
+    result = run_trainer(trainer, callback, ctx)
+    summary = {"train_loss": result.training_loss, "steps": result.global_step, **summary}
+    if trainer.eval_dataset is not None:
+        summary.update({k: v for k, v in trainer.evaluate().items() if isinstance(v, float)})
+    spec = save_outputs(trainer, tokenizer, ctx, peft=peft, kind_hint=kind_hint, parents=parents, metadata=metadata)
+    return RunResult(summary=summary, artifacts=[spec])
