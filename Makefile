@@ -54,5 +54,9 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench: install
+	@echo "Each benchmark is a script in bench/ (figures and machine in docs/benchmarks.md), for example:"
+	@ls bench/*.py | grep -v '/_' | sed 's/^/  $(VENV)\/bin\/python /'
+
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
