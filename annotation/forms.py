@@ -9,6 +9,7 @@ from django import forms
 from .models import Project
 from .models.projects import default_criteria
 from .selectors.export import SPLITS, PreferenceFilters, SftFilters
+from .services.projects import EDITABLE_FIELDS
 
 SPLIT_CHOICES = [("", "All splits"), *((s, s.capitalize()) for s in SPLITS)]
 STYLE_CHOICES = [("standard", "Standard (strings)"), ("conversational", "Conversational (message lists)")]
@@ -29,20 +30,7 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "guidelines",
-            "task_kinds",
-            "responses_per_comparison",
-            "overlap",
-            "demonstration_overlap",
-            "criteria",
-            "criteria_mode",
-            "ties_allowed",
-            "gold_ratio",
-            "split_ratios",
-            "lease_seconds",
-        ]
+        fields = list(EDITABLE_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

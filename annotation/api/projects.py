@@ -14,29 +14,14 @@ from ..selectors.projects import projects_for
 from ..selectors.stats import project_stats
 from ..services import membership_set, project_create, prompts_import
 from ..services.imports import bounded_lines
-from ..services.projects import MAX_LEASE_SECONDS
+from ..services.projects import EDITABLE_FIELDS, MAX_LEASE_SECONDS
 from .strict import StrictInputSerializer
 
 
 class ProjectOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
-        fields = [
-            "id",
-            "name",
-            "guidelines",
-            "task_kinds",
-            "responses_per_comparison",
-            "overlap",
-            "demonstration_overlap",
-            "criteria",
-            "criteria_mode",
-            "ties_allowed",
-            "gold_ratio",
-            "split_ratios",
-            "lease_seconds",
-            "created_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "created_at"]
 
 
 class ProjectListCreateApi(APIView):
