@@ -139,6 +139,30 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
+  /*
+   * Fetch the annotator's next task of a kind and hand it to render(data); on 204 show the "nothing left" state.
+   * Shared by the comparison and demonstration pages (same API, same empty/error handling).
+   */
+  async function loadNextTask(cfg, kind, state, nodes, render) {
+    if (!state.task) nodes.loading.hidden = false;
+    try {
+      const url = `/api/v1/projects/${cfg.project}/tasks/next/?kind=${kind}&render=html`;
+      const { status, data } = await api("GET", url);
+      if (status === 204) {
+        state.task = null;
+        nodes.task.hidden = true;
+        nodes.loading.hidden = true;
+        nodes.empty.hidden = false;
+      } else {
+        render(data);
+      }
+    } catch (err) {
+      nodes.loading.hidden = true;
+      showAlert(nodes.alert, `Could not load the next task: ${err.message}`, err.code);
+    }
+    refreshProgress(cfg.project, kind);
+  }
+
   async function refreshProgress(projectId, kind) {
     try {
       const { data } = await api("GET", `/annotate/projects/${projectId}/progress/?kind=${kind}`);
@@ -177,6 +201,7 @@
     isTyping,
     pageConfig,
     refreshProgress,
+    loadNextTask,
     setProgress,
     bindToggles,
   };

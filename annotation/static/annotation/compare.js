@@ -355,24 +355,8 @@
     nodes.task.classList.toggle("busy", busy);
   }
 
-  async function loadNext() {
-    if (!state.task) nodes.loading.hidden = false;
-    try {
-      const url = `/api/v1/projects/${cfg.project}/tasks/next/?kind=comparison&render=html`;
-      const { status, data } = await P.api("GET", url);
-      if (status === 204) {
-        state.task = null;
-        nodes.task.hidden = true;
-        nodes.loading.hidden = true;
-        nodes.empty.hidden = false;
-      } else {
-        renderTask(data);
-      }
-    } catch (err) {
-      nodes.loading.hidden = true;
-      P.showAlert(nodes.alert, `Could not load the next task: ${err.message}`, err.code);
-    }
-    P.refreshProgress(cfg.project, "comparison");
+  function loadNext() {
+    return P.loadNextTask(cfg, "comparison", state, nodes, renderTask);
   }
 
   async function submit() {

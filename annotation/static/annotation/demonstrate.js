@@ -176,24 +176,8 @@
     nodes.task.classList.toggle("busy", busy);
   }
 
-  async function loadNext() {
-    if (!state.task) nodes.loading.hidden = false;
-    try {
-      const url = `/api/v1/projects/${cfg.project}/tasks/next/?kind=demonstration&render=html`;
-      const { status, data } = await P.api("GET", url);
-      if (status === 204) {
-        state.task = null;
-        nodes.task.hidden = true;
-        nodes.loading.hidden = true;
-        nodes.empty.hidden = false;
-      } else {
-        renderTask(data);
-      }
-    } catch (err) {
-      nodes.loading.hidden = true;
-      P.showAlert(nodes.alert, `Could not load the next task: ${err.message}`, err.code);
-    }
-    P.refreshProgress(cfg.project, "demonstration");
+  function loadNext() {
+    return P.loadNextTask(cfg, "demonstration", state, nodes, renderTask);
   }
 
   async function submit() {
