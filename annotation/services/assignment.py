@@ -12,15 +12,17 @@ A slot is taken by a guarded ``UPDATE ... WHERE assigned_count < overlap``: the 
 
 import random
 from datetime import timedelta
+from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Value, When
 from django.utils import timezone
 
+from webapp import fastsql
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
-from ..models import AnnotatorCursor, Assignment, Project, Task, TaskState
+from ..models import AnnotatorCursor, Assignment, Project, Prompt, Task, TaskState
 
 _rng = random.SystemRandom()
 
@@ -32,18 +34,52 @@ def _locking(qs):
     return qs
 
 
+@cache
+def _sql(vendor: str) -> dict[str, str]:
+    """The hot path's statements (see webapp/fastsql.py), built once per database vendor."""
+    f = fastsql
+    T, A, C, P = f.table(Task), f.table(Assignment), f.table(AnnotatorCursor), f.table(Prompt)
+    task = {name: f.col(Task, name) for name in ("id", "project", "kind", "is_gold", "state", "order_key", "prompt")}
+    task.update(assigned=f.col(Task, "assigned_count"))
+    lease = {name: f.col(Assignment, name) for name in ("id", "annotator", "project_id_cache", "kind", "status")}
+    lease.update(expires=f.col(Assignment, "expires_at"))
+    cur = {name: f.col(AnnotatorCursor, name) for name in ("id", "project", "annotator", "kind", "position")}
+    return {
+        "expired_probe": f"SELECT 1 FROM {A} WHERE {lease['status']} = %s AND {lease['expires']} < %s LIMIT 1",
+        "cursor": (
+            f"SELECT {cur['id']}, {cur['position']} FROM {C} WHERE {cur['project']} = %s AND {cur['annotator']} = %s "
+            f"AND {cur['kind']} = %s{f.for_update()}"
+        ),
+        "cursor_move": f"UPDATE {C} SET {cur['position']} = %s WHERE {cur['id']} = %s",
+        "active": (
+            f"SELECT {lease['id']} FROM {A} WHERE {lease['annotator']} = %s AND {lease['project_id_cache']} = %s "
+            f"AND {lease['kind']} = %s AND {lease['status']} = %s AND {lease['expires']} > %s "
+            f"ORDER BY {lease['id']} DESC LIMIT 1"
+        ),
+        # The next open task after the cursor, with its prompt (the payload shows it). ``is_gold IN (%s)``: see
+        # _serve_forward_orm on why not ``NOT is_gold``.
+        "forward": (
+            f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')} FROM {T} t "
+            f"JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} "
+            f"WHERE t.{task['project']} = %s AND t.{task['kind']} = %s AND t.{task['is_gold']} IN (%s) "
+            f"AND t.{task['state']} = %s AND t.{task['order_key']} > %s ORDER BY t.{task['order_key']} LIMIT 1"
+            + (" FOR UPDATE OF t SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else "")
+        ),
+        "take_slot": (
+            f"UPDATE {T} SET {task['assigned']} = {task['assigned']} + 1, "
+            f"{task['state']} = CASE WHEN {task['assigned']} >= %s THEN %s ELSE %s END "
+            f"WHERE {task['id']} = %s AND {task['assigned']} < %s"
+        ),
+    }
+
+
 def take_slot(task_id: int, overlap: int) -> bool:
-    """Atomically take one of the task's ``overlap`` slots; False when it is full."""
-    new_count = F("assigned_count") + 1
-    return bool(
-        Task.objects.filter(pk=task_id, assigned_count__lt=overlap).update(
-            assigned_count=new_count,
-            state=Case(
-                When(assigned_count__gte=overlap - 1, then=Value(TaskState.FULL)),
-                default=Value(TaskState.OPEN),
-            ),
-        )
-    )
+    """Atomically take one of the task's ``overlap`` slots; False when it is full.
+
+    One guarded UPDATE: the database decides, not Python (the CASE sees the row's count before the increment).
+    """
+    sql = _sql(connection.vendor)["take_slot"]
+    return fastsql.execute(sql, [overlap - 1, TaskState.FULL, TaskState.OPEN, task_id, overlap]) == 1
 
 
 def release_slot(task_id: int, overlap: int) -> None:
@@ -70,15 +106,24 @@ def _overlap(assignment: Assignment) -> int:
 def _new_assignment(task: Task, project: Project, annotator: AbstractBaseUser) -> Assignment:
     order = list(task.response_ids)
     _rng.shuffle(order)
-    return Assignment.objects.create(
-        task=task,
-        annotator=annotator,
-        project_id_cache=project.pk,
-        kind=task.kind,
-        is_gold=task.is_gold,
-        display_order=order,
-        expires_at=timezone.now() + timedelta(seconds=project.lease_duration),
-    )
+    now = timezone.now()
+    values = {
+        "task_id": task.pk,
+        "annotator_id": annotator.pk,
+        "project_id_cache": project.pk,
+        "kind": task.kind,
+        "status": Assignment.Status.ACTIVE,
+        "is_gold": task.is_gold,
+        "display_order": order,
+        "expires_at": now + timedelta(seconds=project.lease_duration),
+        "created_at": now,
+    }
+    pk = fastsql.insert(Assignment, values)
+    assignment = Assignment(pk=pk, finished_at=None, **values)
+    assignment._state.adding = False
+    assignment._state.db = connection.alias
+    assignment.task = task
+    return assignment
 
 
 def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Assignment | None:
@@ -96,17 +141,17 @@ def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Ass
 
 
 def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
+    # ``is_gold IN (false)``, not ``NOT is_gold``: SQLite cannot match the latter against the task_serving index, so
+    # it sorted every task of the project per request (O(n)); an IN of one value is an equality it seeks on.
     overlap = project.overlap_for(kind)
-    # ``is_gold__in=[False]``, not ``is_gold=False``: the latter compiles to ``NOT is_gold``, which SQLite cannot
-    # match against the task_serving index, so it sorted every task of the project per request (O(n)); an IN of one
-    # value is an equality it seeks on. PostgreSQL plans both alike.
-    base = Task.objects.select_related("prompt").filter(
-        project=project, kind=kind, is_gold__in=[False], state=TaskState.OPEN
-    )
+    sql = _sql(connection.vendor)["forward"]
+    width = fastsql.width(Task)
     while True:
-        task = _locking(base.filter(order_key__gt=cursor.position).order_by("order_key")).first()
-        if task is None:
+        row = fastsql.fetchone(sql, [project.pk, kind, False, TaskState.OPEN, cursor.position])
+        if row is None:
             return None
+        task = fastsql.instance(Task, row[:width])
+        task.prompt = fastsql.instance(Prompt, row[width:])
         cursor.position = task.order_key
         if take_slot(task.pk, overlap):
             return _new_assignment(task, project, annotator)
@@ -133,23 +178,26 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
     """The annotator's next task (a lease), or None when nothing is left for them."""
     if kind not in project.task_kinds:
         raise Forbidden(f"This project has no {kind} tasks.", code="kind_disabled")
-    leases_expire(limit=200)
+    now = timezone.now()
+    sql = _sql(connection.vendor)
+    db_now = fastsql.prep(Assignment, "expires_at", now)
+    if fastsql.fetchone(sql["expired_probe"], [Assignment.Status.ACTIVE, db_now]):
+        leases_expire(limit=200)
     with transaction.atomic():
-        # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind. One query:
-        # a locking get (or an insert, which holds the new row's lock the same way).
-        cursor, _ = AnnotatorCursor.objects.select_for_update().get_or_create(
-            project=project, annotator=annotator, kind=kind
-        )
-        active = (
-            Assignment.objects.filter(
-                annotator=annotator, project_id_cache=project.pk, kind=kind, status=Assignment.Status.ACTIVE
+        # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind: a locking
+        # read of the cursor row (or, the first time, an insert, which holds the new row's lock the same way).
+        row = fastsql.fetchone(sql["cursor"], [project.pk, annotator.pk, kind])
+        if row is None:
+            cursor, _ = AnnotatorCursor.objects.select_for_update().get_or_create(
+                project=project, annotator=annotator, kind=kind
             )
-            .select_related("task__prompt")  # the payload shows the prompt: no second query for it
-            .order_by("-id")
-            .first()
-        )
-        if active is not None and active.expires_at > timezone.now():
-            return active
+        else:
+            cursor = AnnotatorCursor(pk=row[0], position=row[1], project=project, annotator=annotator, kind=kind)
+        start = cursor.position
+        active = fastsql.fetchone(sql["active"], [annotator.pk, project.pk, kind, Assignment.Status.ACTIVE, db_now])
+        if active is not None:
+            # A reload resumes the lease (the payload shows the prompt: loaded with it).
+            return Assignment.objects.select_related("task__prompt").get(pk=active[0])
         assignment = None
         if project.gold_ratio > 0 and _rng.random() < project.gold_ratio:
             assignment = _serve_gold(project, annotator, kind)
@@ -159,7 +207,8 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
             assignment = _serve_backward(project, annotator, kind, cursor)
         if assignment is None and project.gold_ratio > 0:
             assignment = _serve_gold(project, annotator, kind)
-        cursor.save(update_fields=["position"])
+        if cursor.position != start:
+            fastsql.execute(sql["cursor_move"], [cursor.position, cursor.pk])
         return assignment
 
 
@@ -249,19 +298,65 @@ def lease_check_submittable(assignment: Assignment, project: Project) -> None:
             Task.objects.filter(pk=assignment.task_id).update(assigned_count=F("assigned_count") + 1)
 
 
+@cache
+def _lease_sql(vendor: str) -> str:
+    f = fastsql
+    A, T, P, R = f.table(Assignment), f.table(Task), f.table(Project), f.table(Prompt)
+    lock = ""
+    if connection.features.has_select_for_update_of:
+        lock = " FOR UPDATE OF a, r"
+    return (
+        f"SELECT {f.select_list(Assignment, 'a')}, {f.select_list(Task, 't')}, {f.select_list(Project, 'p')}, "
+        f"{f.select_list(Prompt, 'r')} FROM {A} a "
+        f"JOIN {T} t ON t.{f.q('id')} = a.{f.col(Assignment, 'task')} "
+        f"JOIN {P} p ON p.{f.q('id')} = t.{f.col(Task, 'project')} "
+        f"JOIN {R} r ON r.{f.q('id')} = t.{f.col(Task, 'prompt')} "
+        f"WHERE a.{f.col(Assignment, 'task')} = %s AND a.{f.col(Assignment, 'annotator')} = %s{lock}"
+    )
+
+
+def lease_locked(*, task_id: int, annotator: AbstractBaseUser) -> Assignment | None:
+    """The annotator's lease on the task with its task, project and prompt, locked for a submit (or None).
+
+    Locks the lease and the prompt, not the project: submits to other prompts run in parallel, while the consensus
+    rebuild (which deletes and re-inserts the prompt's pairs) is serialized per prompt and sees every vote.
+    """
+    row = fastsql.fetchone(_lease_sql(connection.vendor), [task_id, annotator.pk])
+    if row is None:
+        return None
+    a, t, p = fastsql.width(Assignment), fastsql.width(Task), fastsql.width(Project)
+    assignment = fastsql.instance(Assignment, row[:a])
+    task = fastsql.instance(Task, row[a : a + t])
+    task.project = fastsql.instance(Project, row[a + t : a + t + p])
+    task.prompt = fastsql.instance(Prompt, row[a + t + p :])
+    assignment.task = task
+    return assignment
+
+
+@cache
+def _finish_sql(vendor: str) -> tuple[str, str, str]:
+    f = fastsql
+    A, T = f.table(Assignment), f.table(Task)
+    done, assigned = f.col(Task, "completed_count"), f.col(Task, "assigned_count")
+    return (
+        f"UPDATE {A} SET {f.col(Assignment, 'status')} = %s, {f.col(Assignment, 'finished_at')} = %s "
+        f"WHERE {f.q('id')} = %s",
+        f"UPDATE {T} SET {done} = {done} + 1 WHERE {f.q('id')} = %s",
+        f"UPDATE {T} SET {done} = {done} + 1, {f.col(Task, 'state')} = CASE WHEN {done} >= %s THEN %s "
+        f"WHEN {assigned} >= %s THEN %s ELSE %s END WHERE {f.q('id')} = %s",
+    )
+
+
 def assignment_finish(assignment: Assignment, project: Project) -> None:
+    finish, gold_done, done = _finish_sql(connection.vendor)
     assignment.status = Assignment.Status.SUBMITTED
     assignment.finished_at = timezone.now()
-    assignment.save(update_fields=["status", "finished_at"])
-    if assignment.is_gold:
-        Task.objects.filter(pk=assignment.task_id).update(completed_count=F("completed_count") + 1)
-        return
-    overlap = project.overlap_for(assignment.kind)
-    Task.objects.filter(pk=assignment.task_id).update(
-        completed_count=F("completed_count") + 1,
-        state=Case(
-            When(completed_count__gte=overlap - 1, then=Value(TaskState.DONE)),
-            When(assigned_count__gte=overlap, then=Value(TaskState.FULL)),
-            default=Value(TaskState.OPEN),
-        ),
+    fastsql.execute(
+        finish, [assignment.status, fastsql.prep(Assignment, "finished_at", assignment.finished_at), assignment.pk]
     )
+    if assignment.is_gold:
+        fastsql.execute(gold_done, [assignment.task_id])
+        return
+    # The CASE sees the counts before the increment: done once this judgment completes the overlap.
+    overlap = project.overlap_for(assignment.kind)
+    fastsql.execute(done, [overlap - 1, TaskState.DONE, overlap, TaskState.FULL, TaskState.OPEN, assignment.task_id])

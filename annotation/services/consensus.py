@@ -5,11 +5,45 @@ the majority direction becomes chosen/rejected, with margin, agreement and mean 
 """
 
 from collections import defaultdict
+from functools import cache
 from itertools import combinations
 
-from ..models import Judgment, PreferencePair, Prompt
+from django.db import connection
+
+from webapp import fastsql
+
+from ..models import Judgment, PreferencePair, Prompt, Task
 
 STRENGTH_VALUE = {"slight": 1.0, "clear": 2.0, "strong": 3.0}
+PAIR_FIELDS = (
+    "project_id",
+    "prompt_id",
+    "split",
+    "chosen_id",
+    "rejected_id",
+    "votes_chosen",
+    "votes_rejected",
+    "votes_tie",
+    "is_tie",
+    "margin",
+    "agreement",
+    "strength",
+)
+
+
+@cache
+def _sql(vendor: str) -> dict[str, str]:
+    # Rebuilt on every submit: hand-written statements (webapp/fastsql.py) instead of ORM queries.
+    f = fastsql
+    return {
+        "votes": (
+            f"SELECT j.{f.col(Judgment, 'ranking')}, j.{f.col(Judgment, 'strength')} FROM {f.table(Judgment)} j "
+            f"JOIN {f.table(Task)} t ON t.{f.q('id')} = j.{f.col(Judgment, 'task')} "
+            f"WHERE t.{f.col(Task, 'prompt')} = %s AND j.{f.col(Judgment, 'is_gold')} IN (%s) "
+            f"ORDER BY j.{f.q('id')}"
+        ),
+        "delete": f"DELETE FROM {f.table(PreferencePair)} WHERE {f.col(PreferencePair, 'prompt')} = %s",
+    }
 
 
 def ranking_pairs(ranking: list[list[int]]) -> list[tuple[int, int, int]]:
@@ -25,8 +59,8 @@ def ranking_pairs(ranking: list[list[int]]) -> list[tuple[int, int, int]]:
 def consensus_rebuild(*, prompt: Prompt) -> int:
     """Recompute the prompt's preference pairs from all its non-gold comparison judgments."""
     votes: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
-    judgments = Judgment.objects.filter(task__prompt=prompt, is_gold=False).values_list("ranking", "strength")
-    for ranking, strength in judgments:
+    for ranking, strength in fastsql.fetchall(_sql(connection.vendor)["votes"], [prompt.pk, False]):
+        ranking = fastsql.json_value(ranking)
         weight = STRENGTH_VALUE.get(strength, 0.0)
         for lo, hi, outcome in ranking_pairs(ranking):
             v = votes[(lo, hi)]
@@ -46,21 +80,21 @@ def consensus_rebuild(*, prompt: Prompt) -> int:
         else:
             chosen, rejected, win, lose, strength_sum = hi, lo, hi_wins, lo_wins, hi_strength
         rows.append(
-            PreferencePair(
-                project_id=prompt.project_id,
-                prompt=prompt,
-                split=prompt.split,
-                chosen_id=chosen,
-                rejected_id=rejected,
-                votes_chosen=win,
-                votes_rejected=lose,
-                votes_tie=ties,
-                is_tie=win == lose or ties > win,
-                margin=(win - lose) / total,
-                agreement=win / total,
-                strength=strength_sum / win if win else 0.0,
+            (
+                prompt.project_id,
+                prompt.pk,
+                prompt.split,
+                chosen,
+                rejected,
+                win,
+                lose,
+                ties,
+                win == lose or ties > win,
+                (win - lose) / total,
+                win / total,
+                strength_sum / win if win else 0.0,
             )
         )
-    PreferencePair.objects.filter(prompt=prompt).delete()
-    PreferencePair.objects.bulk_create(rows)
+    fastsql.execute(_sql(connection.vendor)["delete"], [prompt.pk])
+    fastsql.insert_many(PreferencePair, PAIR_FIELDS, rows)
     return len(rows)

@@ -3,12 +3,20 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
+from webapp import fastsql
 from webapp.api_errors import ApiError, Conflict
 
-from ..models import Assignment, Judgment, Project, Strength, TaskKind
-from .assignment import assignment_finish, lease_check_submittable, submit_fields_check, task_id_check
+from ..models import Judgment, Project, Strength, TaskKind
+from .assignment import (
+    assignment_finish,
+    lease_check_submittable,
+    lease_locked,
+    submit_fields_check,
+    task_id_check,
+)
 from .consensus import consensus_rebuild
 from .submissions import no_lease, replay
 
@@ -127,12 +135,7 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
     # not also before it: one query less on every submit, same answers.
     # Lock the lease and the prompt, not the project: submits to other prompts run in parallel, while the consensus
     # rebuild below (which deletes and re-inserts the prompt's pairs) is serialized per prompt and sees every vote.
-    assignment = (
-        Assignment.objects.select_for_update(of=("self", "task__prompt"))
-        .select_related("task__project", "task__prompt")
-        .filter(task_id=task_id, annotator=annotator)
-        .first()
-    )
+    assignment = lease_locked(task_id=task_id, annotator=annotator)
     if assignment is None:
         existing = _replay(annotator, idempotency_key, task_id)  # a key used for another task is a 409, not a 404
         if existing is not None:
@@ -161,20 +164,24 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
     if time_spent is not None and (not isinstance(time_spent, int) or isinstance(time_spent, bool) or time_spent < 0):
         raise ApiError("time_spent_ms must be a non-negative integer.", code="invalid_time")
 
-    judgment = Judgment.objects.create(
-        task=task,
-        assignment=assignment,
-        annotator=annotator,
-        ranking=groups,
-        strength=strength,
-        criteria=_validate_criteria(body["criteria"], project, response_ids),
-        rationale=body["rationale"] or "",
-        flags=sorted(set(flags)),
-        time_spent_ms=time_spent,
-        display_order=assignment.display_order,
-        is_gold=task.is_gold,
-        idempotency_key=idempotency_key or None,
-    )
+    values = {
+        "task_id": task.pk,
+        "assignment_id": assignment.pk,
+        "annotator_id": annotator.pk,
+        "ranking": groups,
+        "strength": strength,
+        "criteria": _validate_criteria(body["criteria"], project, response_ids),
+        "rationale": body["rationale"] or "",
+        "flags": sorted(set(flags)),
+        "time_spent_ms": time_spent,
+        "display_order": assignment.display_order,
+        "is_gold": task.is_gold,
+        "idempotency_key": idempotency_key or None,
+        "created_at": timezone.now(),
+    }
+    judgment = Judgment(pk=fastsql.insert(Judgment, values), **values)
+    judgment._state.adding = False
+    judgment._state.db = connection.alias
     assignment_finish(assignment, project)
     if not task.is_gold:
         consensus_rebuild(prompt=task.prompt)

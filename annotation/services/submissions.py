@@ -5,6 +5,7 @@ from typing import NoReturn
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
 
+from webapp import fastsql
 from webapp.api_errors import Conflict, Forbidden, NotFound
 
 from ..models import Task
@@ -14,7 +15,12 @@ def replay(model: type[Model], *, annotator: AbstractBaseUser, key: str | None, 
     """The submission this Idempotency-Key already made, if any; a key reused on another task is a 409."""
     if not key:
         return None
-    existing = model.objects.filter(annotator=annotator, idempotency_key=key).first()
+    sql = (
+        f"SELECT {fastsql.select_list(model)} FROM {fastsql.table(model)} WHERE "
+        f"{fastsql.col(model, 'annotator')} = %s AND {fastsql.col(model, 'idempotency_key')} = %s"
+    )
+    row = fastsql.fetchone(sql, [annotator.pk, key])  # on every submit: no ORM query to build (webapp/fastsql.py)
+    existing = fastsql.instance(model, row) if row is not None else None
     if existing is not None and existing.task_id != task_id:
         raise Conflict("This Idempotency-Key was used for another task.", code="idempotency_key_reused")
     return existing

@@ -102,7 +102,7 @@ def test_embedded_default_without_urls(tmp_path, module):
         extra["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
     loaded = load_settings(clean_env(tmp_path, **extra))
     var = tmp_path / "var"
-    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["engine"] == "webapp.sqlite_backend"
     assert Path(loaded["name"]).parent == var
     assert "journal_mode=WAL" in loaded["init_command"]
     assert loaded["broker"] == "filesystem://"

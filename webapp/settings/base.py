@@ -83,13 +83,15 @@ _SQLITE_OPTIONS = {
     ),
 }
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "webapp.sqlite_backend")
+if DATABASE_IS_SQLITE:
+    # Django's SQLite backend with writers queued on a lock that hands over at once (webapp/sqlite_backend).
+    DATABASES["default"]["ENGINE"] = "webapp.sqlite_backend"
     DATABASES["default"].setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
 # Persistent connections on both backends. For SQLite too: a fresh connection per request re-runs the PRAGMAs,
 # re-parses the schema and starts with a cold page cache, which doubled the CPU of an API request (bench/).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,7 +183,7 @@ USE_TZ = True
 # --- API --------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -4,7 +4,14 @@ import os
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES, REST_FRAMEWORK, VAR_DIR
+from .base import (
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CELERY_BROKER_URL,
+    DATABASE_IS_SQLITE,
+    DATABASES,
+    REST_FRAMEWORK,
+    VAR_DIR,
+)
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,7 +21,7 @@ REST_FRAMEWORK = {
 }
 
 # A file-backed SQLite test database (one per test process), so a real Celery worker process can share it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASE_IS_SQLITE:
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test" / f"test-{os.getpid()}.sqlite3")}
     (VAR_DIR / "test").mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True

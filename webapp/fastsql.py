@@ -1,0 +1,137 @@
+"""Hand-written SQL for the few hot paths, without losing what the ORM guarantees about values.
+
+The annotation API's next-task and submit requests run on every click of every annotator; building their ORM
+queries (filter resolution, joins, compilation) cost more CPU than executing them (bench/annotation_load.py). The
+statements here are written once, per model and database vendor, and cached:
+
+* values written go through each field's ``get_db_prep_save`` (JSON, datetimes with time zones, booleans), exactly
+  as ``Model.save()`` would;
+* rows read come back through each field's converters (``from_db_value``, the backend's datetime/boolean
+  converters) and ``Model.from_db``, so they are ordinary model instances;
+* ``RETURNING`` (PostgreSQL; SQLite 3.35+) gives inserted ids and updated rows in the same statement.
+
+Only table and column names from model metadata are interpolated; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: type[Model]) -> str:
+    return q(model._meta.db_table)
+
+
+def col(model: type[Model], field: str) -> str:
+    return q(model._meta.get_field(field).column)
+
+
+@cache
+def _converters(model: type[Model], vendor: str) -> list[tuple[Field, list]]:
+    out = []
+    for field in model._meta.concrete_fields:
+        expression = field.get_col(model._meta.db_table)
+        out.append((field, connection.ops.get_db_converters(expression) + field.get_db_converters(connection)))
+    return out
+
+
+def select_list(model: type[Model], alias: str = "") -> str:
+    """Every concrete column of the model (prefixed with a table alias if given), in ``concrete_fields`` order."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{q(f.column)}" for f in model._meta.concrete_fields)
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """A model instance from a row laid out as ``select_list(model, ...)``, values converted as the ORM would."""
+    converted = []
+    for (field, converters), value in zip(_converters(model, connection.vendor), values, strict=True):
+        expression = field.get_col(model._meta.db_table)
+        for converter in converters:
+            value = converter(value, expression, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
+
+
+def width(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+def prep(model: type[Model], field: str, value: Any) -> Any:
+    """A value as the database expects it for this field (what ``save()`` sends)."""
+    return model._meta.get_field(field).get_db_prep_save(value, connection)
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column read by raw SQL: text on SQLite (and on PostgreSQL, where Django loads jsonb as text)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+@cache
+def _insert_sql(model: type[Model], fields: tuple[str, ...], vendor: str) -> str:
+    columns = ", ".join(col(model, f) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {table(model)} ({columns}) VALUES ({marks}) RETURNING {col(model, 'id')}"
+
+
+def insert(model: type[Model], values: dict[str, Any]) -> int:
+    """Insert one row (field name → Python value) and return its id."""
+    fields = tuple(values)
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, fields, connection.vendor), [prep(model, f, values[f]) for f in fields])
+        return cursor.fetchone()[0]
+
+
+def insert_many(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows in one multi-row statement (field names in ``fields`` order; Python values)."""
+    rows = list(rows)
+    if not rows:
+        return
+    columns = ", ".join(col(model, f) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params.extend(prep(model, f, v) for f, v in zip(fields, row, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * len(rows))}", params)
+
+
+def fetchone(sql: str, params: Sequence[Any]) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def fetchall(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run a statement; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def for_update(of: str = "") -> str:
+    """``FOR UPDATE [OF ...]`` where the database has row locks; SQLite serializes writers instead."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+
+
+def skip_locked() -> str:
+    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
