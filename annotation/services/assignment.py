@@ -46,9 +46,15 @@ def _sql(vendor: str) -> dict[str, str]:
     cur = {name: f.col(AnnotatorCursor, name) for name in ("id", "project", "annotator", "kind", "position")}
     return {
         "expired_probe": f"SELECT 1 FROM {A} WHERE {lease['status']} = %s AND {lease['expires']} < %s LIMIT 1",
+        # The cursor row, locked, with the annotator's unexpired active lease in this project and kind (if any).
         "cursor": (
-            f"SELECT {cur['id']}, {cur['position']} FROM {C} WHERE {cur['project']} = %s AND {cur['annotator']} = %s "
-            f"AND {cur['kind']} = %s{f.for_update()}"
+            f"SELECT c.{cur['id']}, c.{cur['position']}, (SELECT a.{lease['id']} FROM {A} a "
+            f"WHERE a.{lease['annotator']} = c.{cur['annotator']} "
+            f"AND a.{lease['project_id_cache']} = c.{cur['project']} "
+            f"AND a.{lease['kind']} = c.{cur['kind']} AND a.{lease['status']} = %s AND a.{lease['expires']} > %s "
+            f"ORDER BY a.{lease['id']} DESC LIMIT 1) "
+            f"FROM {C} c WHERE c.{cur['project']} = %s AND c.{cur['annotator']} = %s AND c.{cur['kind']} = %s"
+            + f.for_update("c")
         ),
         "cursor_move": f"UPDATE {C} SET {cur['position']} = %s WHERE {cur['id']} = %s",
         "active": (
@@ -186,15 +192,17 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
     with transaction.atomic():
         # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind: a locking
         # read of the cursor row (or, the first time, an insert, which holds the new row's lock the same way).
-        row = fastsql.fetchone(sql["cursor"], [project.pk, annotator.pk, kind])
+        active_now = [Assignment.Status.ACTIVE, db_now]
+        row = fastsql.fetchone(sql["cursor"], [*active_now, project.pk, annotator.pk, kind])
         if row is None:
             cursor, _ = AnnotatorCursor.objects.select_for_update().get_or_create(
                 project=project, annotator=annotator, kind=kind
             )
+            active = fastsql.fetchone(sql["active"], [annotator.pk, project.pk, kind, *active_now])
         else:
             cursor = AnnotatorCursor(pk=row[0], position=row[1], project=project, annotator=annotator, kind=kind)
+            active = (row[2],) if row[2] is not None else None
         start = cursor.position
-        active = fastsql.fetchone(sql["active"], [annotator.pk, project.pk, kind, Assignment.Status.ACTIVE, db_now])
         if active is not None:
             # A reload resumes the lease (the payload shows the prompt: loaded with it).
             return Assignment.objects.select_related("task__prompt").get(pk=active[0])

@@ -9,7 +9,7 @@ from django.utils import timezone
 from webapp import fastsql
 from webapp.api_errors import ApiError, Conflict
 
-from ..models import Judgment, Project, Strength, TaskKind
+from ..models import Assignment, Judgment, Project, Strength, TaskKind
 from .assignment import (
     assignment_finish,
     lease_check_submittable,
@@ -131,8 +131,9 @@ def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Judgm
 
 @transaction.atomic
 def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str | None, **body: Any):
-    # The Idempotency-Key is looked up once, after the lease is locked (a concurrent retry has committed by then),
-    # not also before it: one query less on every submit, same answers.
+    # The Idempotency-Key is looked up after the lease is locked (a concurrent retry has committed by then), and only
+    # when the lease is no longer open: an open lease has no judgment yet, and a key already used on another task
+    # trips the unique (annotator, key) constraint at the insert, answered in judgment_submit. One query less.
     # Lock the lease and the prompt, not the project: submits to other prompts run in parallel, while the consensus
     # rebuild below (which deletes and re-inserts the prompt's pairs) is serialized per prompt and sees every vote.
     assignment = lease_locked(task_id=task_id, annotator=annotator)
@@ -141,9 +142,10 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
         if existing is not None:
             return existing, False
         no_lease(task_id=task_id, annotator=annotator)
-    existing = _replay(annotator, idempotency_key, task_id)  # a concurrent retry may have committed meanwhile
-    if existing is not None:
-        return existing, False
+    if assignment.status not in (Assignment.Status.ACTIVE, Assignment.Status.EXPIRED):
+        existing = _replay(annotator, idempotency_key, task_id)  # a concurrent retry may have committed meanwhile
+        if existing is not None:
+            return existing, False
     task, project = assignment.task, assignment.task.project
     if task.kind != TaskKind.COMPARISON:
         raise ApiError("This is a demonstration task; submit a demonstration.", code="wrong_kind")
