@@ -1,6 +1,6 @@
 # plumbline: one image for web, workers, beat and flower (docker-compose.yml picks the command).
-# The project's dependencies with the `train` extra are installed, so the gpu-worker can train (torch's Linux
-# wheels bring CUDA); the code itself runs from /app, where templates and manage.py live beside it.
+# The project's dependencies with the `train` and `deepspeed` extras are installed, so the gpu-worker can train
+# (torch's Linux wheels bring CUDA); the code itself runs from /app, where templates and manage.py live beside it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,7 +19,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN mkdir -p webapp annotation training evaluation \
     && touch webapp/__init__.py annotation/__init__.py training/__init__.py evaluation/__init__.py \
-    && pip install ".[train]" "flower>=2.0" \
+    && pip install ".[train,deepspeed]" "flower>=2.0" \
     && pip uninstall -y plumbline \
     && rm -rf webapp annotation training evaluation build ./*.egg-info
 

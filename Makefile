@@ -17,7 +17,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -q "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[train,dev,eval]"
+	$(PIP) install -q -e ".[train,deepspeed,dev,eval]"
 	touch $(STAMP)
 
 install: $(STAMP)

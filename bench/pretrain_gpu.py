@@ -14,6 +14,8 @@ Usage, from the repository root, with torch and transformers installed:
     python bench/pretrain_gpu.py                      # the H200 run: ~4 minutes, most of it compiling
     python bench/pretrain_gpu.py --micro-batches 32   # one setting
     python bench/pretrain_gpu.py --smoke              # tiny model, few steps, any device (CPU included)
+    python bench/pretrain_gpu.py --deepspeed zero3 --zero-offload optimizer   # the runner under DeepSpeed ZeRO
+                                                      # (one process: the engine, NCCL, bf16 and offload on the GPU)
 Results: a table on stdout and JSON in $OUT if set, else var/bench/.
 """
 
@@ -195,6 +197,10 @@ def main() -> int:
     parser.add_argument("--no-raw", dest="raw", action="store_false", help="skip the hand-written loop")
     parser.add_argument("--budget-s", type=float, default=270, help="skip settings that would start after this")
     parser.add_argument("--smoke", action="store_true", help="tiny GPT-2, a few steps, any device")
+    parser.add_argument(
+        "--deepspeed", choices=["zero2", "zero3"], default=None, help="run the runner under DeepSpeed ZeRO (no compile)"
+    )
+    parser.add_argument("--zero-offload", default="none", choices=["none", "optimizer", "optimizer_and_params"])
     args = parser.parse_args()
 
     import torch
@@ -225,7 +231,10 @@ def main() -> int:
         seq_len, global_tokens = args.seq_len or 1024, args.global_batch_tokens or 2**18
         shard_tokens = 8_000_000
     if args.compile is None:
-        args.compile = device.type == "cuda"
+        args.compile = device.type == "cuda" and not args.deepspeed  # the runner compiles only without DeepSpeed
+    strategy = (
+        {"distributed": f"deepspeed_{args.deepspeed}", "zero_offload": args.zero_offload} if args.deepspeed else {}
+    )
     shards = common_shards.random_token_shards(vocab_size=50304, tokens=shard_tokens, validation=False)
     tokenizer = AutoTokenizer.from_pretrained(shards / "../tokenizer")
     precision = choose_precision(args.precision, device, cpu_bf16=True)  # what the runner picks
@@ -250,6 +259,7 @@ def main() -> int:
                 "compile": args.compile,
                 "sample_prompts": ["The"],
                 "sample_max_new_tokens": 8,
+                **strategy,
             },
         )
 
@@ -261,6 +271,7 @@ def main() -> int:
     print(
         f"{facts.get('gpu') or facts.get('cpu')} · torch {facts['torch']} · transformers {facts['transformers']} · "
         f"precision {precision} · compile {args.compile} · flash attention: {flash}"
+        + (f" · DeepSpeed {args.deepspeed}, offload {args.zero_offload}" if args.deepspeed else "")
     )
     unit, scale = ("TFLOP/s", 1e12) if device.type == "cuda" else ("GFLOP/s", 1e9)
     print(
@@ -340,11 +351,13 @@ def main() -> int:
 
     out_dir = Path(os.environ["OUT"]) if os.environ.get("OUT") else HERE.parent.parent / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"pretrain_gpu{'-smoke' if args.smoke else ''}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    tag = ("-smoke" if args.smoke else "") + (f"-{args.deepspeed}" if args.deepspeed else "")
+    path = out_dir / f"pretrain_gpu{tag}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     payload = {
         "device": facts,
         "precision": precision,
         "compile": args.compile,
+        "deepspeed": strategy or None,
         "flash_attention": flash,
         "peak_flops": peak,
         "peak_source": peak_source,

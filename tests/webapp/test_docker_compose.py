@@ -222,7 +222,7 @@ def test_compose_environment_loads_in_production_settings(services, tmp_path):
 def test_dockerfile_matches(services):
     dockerfile = (REPO / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.MULTILINE)
-    assert 'pip install ".[train]"' in dockerfile
+    assert 'pip install ".[train,deepspeed]"' in dockerfile  # the gpu-worker can run ZeRO jobs
     assert "collectstatic --noinput" in dockerfile
     assert f"ARTIFACTS_ROOT={services['web']['environment']['ARTIFACTS_ROOT']}" in dockerfile
     assert "DJANGO_SETTINGS_MODULE=webapp.settings.production" in dockerfile

@@ -60,12 +60,17 @@ def save(
     (folder / "config.json").write_text(json.dumps(config, indent=2))
 
 
-def load(folder: Path, *, model, optimizer, scheduler, scaler, sharded: bool = False) -> dict[str, Any]:
-    """Restore everything; ``sharded`` models (FSDP2) take the full state dicts through the DCP helpers."""
+def read(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The full model state dict (tied names restored) and the rest (optimizer, scheduler, scaler, RNG, trainer)."""
     unique = load_file(str(folder / "model.safetensors"))
     tied = json.loads((folder / "tied.json").read_text())
     model_state = {name: unique[source] for name, source in tied.items()}
-    state = torch.load(folder / "trainer_state.pt", weights_only=False)
+    return model_state, torch.load(folder / "trainer_state.pt", weights_only=False)
+
+
+def load(folder: Path, *, model, optimizer, scheduler, scaler, sharded: bool = False) -> dict[str, Any]:
+    """Restore everything; ``sharded`` models (FSDP2) take the full state dicts through the DCP helpers."""
+    model_state, state = read(folder)
     if sharded:
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
 
@@ -79,6 +84,11 @@ def load(folder: Path, *, model, optimizer, scheduler, scaler, sharded: bool = F
     else:
         model.load_state_dict(model_state)
         optimizer.load_state_dict(state["optimizer"])
+    return restore_rest(state, scheduler=scheduler, scaler=scaler)
+
+
+def restore_rest(state: dict[str, Any], *, scheduler, scaler) -> dict[str, Any]:
+    """Scheduler, grad scaler and RNG states from ``read``'s second half; returns the trainer's counters."""
     scheduler.load_state_dict(state["scheduler"])
     scaler.load_state_dict(state["scaler"])
     set_rng_state(state["rng"])

@@ -49,7 +49,7 @@ class DistEnv:
         """True on every process if it is true on any (used to stop all ranks together)."""
         if not self.enabled:
             return flag
-        t = torch.tensor([1.0 if flag else 0.0])
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device())  # NCCL reduces only CUDA tensors
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item())
 

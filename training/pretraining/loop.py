@@ -1,5 +1,6 @@
 """The pretraining loop (nanoGPT's discipline, Hugging Face models): one process or many under torchrun."""
 
+import contextlib
 import json
 import math
 import os
@@ -21,6 +22,7 @@ from .hardware import peak_flops
 from .models import build_model, training_flops_per_token
 from .optim import build_optimizer, lr_multiplier
 from .precision import autocast, choose_precision, grad_scaler
+from .zero import ZeroEngine, engine_config, zero_stage
 
 
 class NonFiniteLossError(RuntimeError):
@@ -30,7 +32,8 @@ class NonFiniteLossError(RuntimeError):
 def train(config, ctx) -> RunResult:
     env = DistEnv.from_env()
     try:
-        return Pretrainer(config, ctx, env).run()
+        with contextlib.ExitStack() as cleanup:  # DeepSpeed's engine is closed even when setup fails after it
+            return Pretrainer(config, ctx, env, cleanup).run()
     finally:
         env.shutdown()
 
@@ -43,7 +46,7 @@ def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 class Pretrainer:
     _cross_entropy = staticmethod(token_cross_entropy)
 
-    def __init__(self, config, ctx, env: DistEnv):
+    def __init__(self, config, ctx, env: DistEnv, cleanup: contextlib.ExitStack):
         self.config, self.ctx, self.env = config, ctx, env
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         torch.set_num_threads(config.num_threads or max(1, cpu_threads() // local_world))
@@ -69,15 +72,32 @@ class Pretrainer:
         self.flops_per_token = training_flops_per_token(self.model, config.seq_len)
         self.precision = choose_precision(config.precision, self.device, cpu_bf16=True)
         self.sharded = env.enabled and config.distributed == "fsdp"
-        # Wrap before building the optimizer: FSDP2 replaces parameters with sharded ones in place.
-        self.train_model = self._wrap(self.model)
-        self.optimizer = build_optimizer(self.model, config, self.device)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_multiplier(s, config))
-        self.scaler = grad_scaler(self.precision, self.device)
         per_micro = config.seq_len * config.micro_batch_size * env.world_size
         self.accum = max(1, round(config.global_batch_tokens / per_micro))
         self.tokens_per_step = per_micro * self.accum
         self.store = CheckpointStore(ctx.folder, keep=config.keep_checkpoints)
+        latest = self.store.latest()
+        self.zero: ZeroEngine | None = None
+        stage = zero_stage(config.distributed)
+        if stage:
+            # DeepSpeed ZeRO: it wraps our model and AdamW; weights go in before it partitions them.
+            saved = checkpoint.read(latest[1]) if latest is not None else None
+            if saved is not None:
+                self.model.load_state_dict(saved[0])
+            self.optimizer = build_optimizer(self.model, config, self.device)
+            ds = engine_config(
+                config, stage=stage, accumulation=self.accum, precision=self.precision, device=self.device
+            )
+            self.zero = ZeroEngine(self.model, self.optimizer, ds, choice=config.distributed)
+            cleanup.callback(self.zero.close)
+            self.train_model = self.zero.engine
+        else:
+            # Wrap before building the optimizer: FSDP2 replaces parameters with sharded ones in place.
+            self.train_model = self._wrap(self.model)
+            self.optimizer = build_optimizer(self.model, config, self.device)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_multiplier(s, config))
+        # DeepSpeed scales fp16 losses itself.
+        self.scaler = grad_scaler("fp32" if self.zero else self.precision, self.device)
         self.state = {
             "step": 0,
             "position": 0,
@@ -87,8 +107,11 @@ class Pretrainer:
             "best_val_loss": None,
             "best_step": None,
         }
-        latest = self.store.latest()
-        if latest is not None:
+        if latest is not None and self.zero is not None:
+            self.zero.load_state(saved[0], saved[1]["optimizer"])
+            self.state = checkpoint.restore_rest(saved[1], scheduler=self.scheduler, scaler=self.scaler)
+            self._log(f"resumed from checkpoint at step {self.state['step']}")
+        elif latest is not None:
             self.state = checkpoint.load(
                 latest[1],
                 model=self.model,
@@ -205,26 +228,25 @@ class Pretrainer:
         self.train_model.train()
         total = torch.zeros((), device=self.device)
         for micro in range(self.accum):
-            sync = micro == self.accum - 1 or not isinstance(self.train_model, DistributedDataParallel)
-            context = self.train_model.no_sync() if not sync else _nullcontext()
-            with context:
-                loss, _ = self._loss(
-                    self.train_model, self._micro_batch(micro), seed_parts=(state["step"], micro, env.rank)
-                )
-                self.scaler.scale(loss / self.accum).backward()
+            batch, seed_parts = self._micro_batch(micro), (state["step"], micro, env.rank)
+            if self.zero is not None:
+                loss, _ = self._loss(self.train_model, batch, seed_parts=seed_parts)
+                self.zero.backward_and_step(loss)  # steps the optimizer after the last micro-batch
+            else:
+                sync = micro == self.accum - 1 or not isinstance(self.train_model, DistributedDataParallel)
+                with self.train_model.no_sync() if not sync else _nullcontext():
+                    loss, _ = self._loss(self.train_model, batch, seed_parts=seed_parts)
+                    self.scaler.scale(loss / self.accum).backward()
             total += loss.detach().float()
         state["position"] += c.micro_batch_size * env.world_size * self.accum
         mean_loss = float(env.mean(total / self.accum))
         lr = self.optimizer.param_groups[0]["lr"]
-        grad_norm = float("nan")
-        applied = math.isfinite(mean_loss)
+        if self.zero is not None:
+            grad_norm, applied = self.zero.last_step()
+            applied = applied and math.isfinite(mean_loss)
+        else:
+            grad_norm, applied = self._clip_and_step(mean_loss)
         if applied:
-            self.scaler.unscale_(self.optimizer)
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip or float("inf")))
-            applied = math.isfinite(grad_norm) or self.precision == "fp16"
-        if applied:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
             state["nonfinite_in_a_row"] = 0
         else:
             state["nonfinite_in_a_row"] += 1
@@ -235,7 +257,8 @@ class Pretrainer:
                     f"{state['nonfinite_in_a_row']} non-finite losses in a row (last at step {state['step'] + 1}); "
                     "the last good checkpoint is kept. Lower lr, raise warmup_steps or use fp32/bf16."
                 )
-        self.optimizer.zero_grad(set_to_none=True)
+        if self.zero is None:
+            self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
         state["step"] += 1
         state["tokens"] += self.tokens_per_step
@@ -256,6 +279,20 @@ class Pretrainer:
             self.ctx.metrics(state["step"], {k: v for k, v in metrics.items() if math.isfinite(v)})
             self.ctx.progress(state["step"], c.max_steps, f"loss {mean_loss:.3f}")
         return metrics
+
+    def _clip_and_step(self, mean_loss: float) -> tuple[float, bool]:
+        """Unscale, clip and step unless the loss or gradient is not finite; the gradient norm and whether it
+        stepped (under fp16 the scaler itself skips overflowing steps and lowers its scale)."""
+        if not math.isfinite(mean_loss):
+            return float("nan"), False
+        self.scaler.unscale_(self.optimizer)
+        clip = self.config.grad_clip or float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip))
+        if not (math.isfinite(grad_norm) or self.precision == "fp16"):
+            return grad_norm, False
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return grad_norm, True
 
     # --- evaluation, checkpoints, outputs ----------------------------------------------------------------------
     @torch.no_grad()
@@ -285,8 +322,14 @@ class Pretrainer:
             self.ctx.metrics(self.state["step"], result)
         return result
 
+    def _full_state(self) -> tuple[dict, dict]:
+        """Full model and optimizer state dicts (collective under FSDP and ZeRO: every rank calls it)."""
+        if self.zero is not None:
+            return self.zero.full_state(keep=self.env.is_main)
+        return checkpoint.full_state(self.model, self.optimizer, sharded=self.sharded)
+
     def _checkpoint(self) -> None:
-        model_state, optimizer_state = checkpoint.full_state(self.model, self.optimizer, sharded=self.sharded)
+        model_state, optimizer_state = self._full_state()
         if self.env.is_main:
             protect = {self.state["best_step"]} if self.state["best_step"] is not None else set()
             with self.store.write(self.state["step"], protect=protect) as folder:
@@ -304,13 +347,19 @@ class Pretrainer:
     def _finish(self, last: dict[str, float], final_eval: dict[str, float]) -> RunResult:
         out = self.ctx.folder / "model"
         samples: list[dict] = []
-        model_state = (
-            checkpoint.full_state(self.model, self.optimizer, sharded=self.sharded)[0] if self.sharded else None
-        )
+        model_state = self._full_state()[0] if self.sharded or self.zero is not None else None
         if self.env.is_main:
             from transformers import GenerationConfig
 
-            self.model.generation_config = GenerationConfig(
+            model = self.model
+            if self.zero is not None:
+                # ZeRO holds partitioned (stage 3) or bf16/fp16 weights: save and sample an fp32 model with the
+                # gathered master weights, as the other strategies do.
+                model = build_model(self.config, self.tokenizer)
+                model.load_state_dict(model_state)
+                model.to(self.device)
+                model_state = None
+            model.generation_config = GenerationConfig(
                 bos_token_id=self.tokenizer.bos_token_id,
                 eos_token_id=self.tokenizer.eos_token_id,
                 pad_token_id=self.tokenizer.pad_token_id,
@@ -319,10 +368,10 @@ class Pretrainer:
                 top_p=0.95,
                 max_new_tokens=self.config.sample_max_new_tokens,
             )
-            self.model.save_pretrained(out, safe_serialization=True, state_dict=model_state)
+            model.save_pretrained(out, safe_serialization=True, state_dict=model_state)
             self.tokenizer.save_pretrained(out)
             if self.objective == "clm" and not self.sharded:
-                samples = self._samples()
+                samples = self._samples(model)
                 self.ctx.report("samples", samples)
         self.env.barrier()
         summary = {
@@ -357,13 +406,13 @@ class Pretrainer:
         return RunResult(summary=summary, artifacts=artifacts if self.env.is_main else [])
 
     @torch.no_grad()
-    def _samples(self) -> list[dict]:
-        self.model.eval()
+    def _samples(self, model) -> list[dict]:
+        model.eval()
         out = []
         for prompt in self.config.sample_prompts:
             ids = self.tokenizer(prompt, return_tensors="pt").input_ids.to(self.device)
             torch.manual_seed(self.config.seed)
-            generated = self.model.generate(ids, max_new_tokens=self.config.sample_max_new_tokens)
+            generated = model.generate(ids, max_new_tokens=self.config.sample_max_new_tokens)
             out.append({"prompt": prompt, "completion": self.tokenizer.decode(generated[0, ids.shape[1] :])})
         return out
 

@@ -72,8 +72,16 @@ class PretrainConfig:
         default_factory=lambda: ["The", "def ", "Returns"], help="prompts for sample generations at the end"
     )
     sample_max_new_tokens: int = field(32, help="length of each sample generation")
-    distributed: Literal["auto", "ddp", "fsdp"] = field(
-        "auto", help="with several processes: ddp (default) or fsdp (FSDP2) for models that do not fit"
+    distributed: Literal["auto", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3"] = field(
+        "auto",
+        help="with several processes: ddp (default) or fsdp (FSDP2) for models that do not fit; or DeepSpeed "
+        "(the deepspeed extra, one process too): deepspeed_zero2 partitions optimizer state and gradients, "
+        "deepspeed_zero3 also the weights",
+    )
+    zero_offload: Literal["none", "optimizer", "optimizer_and_params"] = field(
+        "none",
+        help="DeepSpeed only: keep the fp32 master weights and AdamW state (optimizer) and, with deepspeed_zero3, "
+        "the weights too (optimizer_and_params) in CPU memory; slower, fits larger models per GPU",
     )
 
     def __post_init__(self) -> None:
@@ -98,6 +106,15 @@ class PretrainConfig:
             raise ConfigError("custom needs n_layers, hidden_size and n_heads", "preset")
         if self.hidden_size and self.n_heads and self.hidden_size % self.n_heads:
             raise ConfigError("must divide hidden_size", "n_heads")
+        deepspeed = self.distributed.startswith("deepspeed")
+        if self.zero_offload != "none" and not deepspeed:
+            raise ConfigError("offload needs distributed deepspeed_zero2 or deepspeed_zero3", "zero_offload")
+        if self.zero_offload == "optimizer_and_params" and self.distributed != "deepspeed_zero3":
+            raise ConfigError("offloading the weights needs deepspeed_zero3 (ZeRO-2 keeps them whole)", "zero_offload")
+        if deepspeed and self.optimizer == "adamw_8bit":
+            raise ConfigError("DeepSpeed partitions fp32 AdamW state: use optimizer adamw", "optimizer")
+        if deepspeed and self.compile:
+            raise ConfigError("compile is not supported with DeepSpeed here: use ddp or fsdp to compile", "compile")
 
     @property
     def resolved_objective(self) -> str:
