@@ -375,3 +375,24 @@ def test_serving_does_not_grow_with_the_project():
         _next(large, large_user)
     for query in ctx.captured_queries:
         assert "COUNT(" not in query["sql"].upper()
+
+
+def test_the_forward_query_seeks_the_serving_index_without_sorting():
+    """The next-task query must stay an index seek in order_key order (a regression once made it sort every task)."""
+    from annotation.services.assignment import _sql
+
+    project = ProjectFactory(task_kinds=["comparison"])
+    import_records(project, prompt_records(50, k=2))
+    params = [project.pk, "comparison", False, TaskState.OPEN, -(2**63)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + _sql(connection.vendor)["forward"], params)
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "task_serving" in plan, plan
+            assert "TEMP B-TREE" not in plan.upper(), plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a 50-row table would not need the index otherwise
+            cursor.execute("EXPLAIN " + _sql(connection.vendor)["forward"], params)
+            plan = " | ".join(row[0] for row in cursor.fetchall())
+            assert "task_serving" in plan, plan
+            assert "Sort" not in plan, plan
