@@ -36,11 +36,13 @@ def _sql(vendor: str) -> dict[str, str]:
     # Rebuilt on every submit: hand-written statements (webapp/fastsql.py) instead of ORM queries.
     f = fastsql
     return {
+        # Two plain index lookups rather than one join: with stale statistics (a young table, autovacuum behind)
+        # PostgreSQL planned the join as a scan of every judgment of the project, on every submit.
+        "tasks": f"SELECT {f.q('id')} FROM {f.table(Task)} WHERE {f.col(Task, 'prompt')} = %s",
         "votes": (
-            f"SELECT j.{f.col(Judgment, 'ranking')}, j.{f.col(Judgment, 'strength')} FROM {f.table(Judgment)} j "
-            f"JOIN {f.table(Task)} t ON t.{f.q('id')} = j.{f.col(Judgment, 'task')} "
-            f"WHERE t.{f.col(Task, 'prompt')} = %s AND j.{f.col(Judgment, 'is_gold')} IN (%s) "
-            f"ORDER BY j.{f.q('id')}"
+            f"SELECT {f.col(Judgment, 'ranking')}, {f.col(Judgment, 'strength')} FROM {f.table(Judgment)} "
+            f"WHERE {f.col(Judgment, 'task')} IN ({{marks}}) AND {f.col(Judgment, 'is_gold')} IN (%s) "
+            f"ORDER BY {f.q('id')}"
         ),
         "delete": f"DELETE FROM {f.table(PreferencePair)} WHERE {f.col(PreferencePair, 'prompt')} = %s",
     }
@@ -59,7 +61,10 @@ def ranking_pairs(ranking: list[list[int]]) -> list[tuple[int, int, int]]:
 def consensus_rebuild(*, prompt: Prompt) -> int:
     """Recompute the prompt's preference pairs from all its non-gold comparison judgments."""
     votes: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
-    for ranking, strength in fastsql.fetchall(_sql(connection.vendor)["votes"], [prompt.pk, False]):
+    sql = _sql(connection.vendor)
+    task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
+    votes_sql = sql["votes"].format(marks=", ".join(["%s"] * len(task_ids)) or "NULL")
+    for ranking, strength in fastsql.fetchall(votes_sql, [*task_ids, False]):
         ranking = fastsql.json_value(ranking)
         weight = STRENGTH_VALUE.get(strength, 0.0)
         for lo, hi, outcome in ranking_pairs(ranking):
