@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 from webapp.api_errors import ApiError, Forbidden, NotFound
 
 from ..access import can_manage, project_for, role_in
-from ..export_formats import CONTENT_TYPES, stream
+from ..export_formats import CONTENT_TYPES, stream_columns
 from ..models import DatasetSnapshot
-from ..selectors.export import PreferenceFilters, SftFilters, preference_rows, sft_rows
+from ..selectors.export import PreferenceFilters, SftFilters, preference_batches, sft_batches
 from ..services import snapshot_freeze
 from .strict import StrictInputSerializer
 
@@ -55,8 +55,8 @@ def _export_format(params) -> str:
     return fmt
 
 
-def _streaming(rows, fmt: str, name: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(stream(rows, fmt), content_type=CONTENT_TYPES[fmt])
+def _streaming(batches, fmt: str, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream_columns(batches, fmt), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     response["X-Accel-Buffering"] = "no"
     return response
@@ -81,8 +81,8 @@ class ExportPreferencesApi(APIView):
     def get(self, request, project_id: int):
         project = project_for(request.user, project_id, need="manage")
         fmt = _export_format(request.query_params)
-        rows = preference_rows(project=project, filters=preference_filters(request.query_params))
-        return _streaming(rows, fmt, f"preferences-{project.pk}")
+        batches = preference_batches(project=project, filters=preference_filters(request.query_params))
+        return _streaming(batches, fmt, f"preferences-{project.pk}")
 
 
 class ExportSftApi(APIView):
@@ -97,8 +97,8 @@ class ExportSftApi(APIView):
     def get(self, request, project_id: int):
         project = project_for(request.user, project_id, need="manage")
         fmt = _export_format(request.query_params)
-        rows = sft_rows(project=project, filters=sft_filters(request.query_params))
-        return _streaming(rows, fmt, f"sft-{project.pk}")
+        batches = sft_batches(project=project, filters=sft_filters(request.query_params))
+        return _streaming(batches, fmt, f"sft-{project.pk}")
 
 
 class SnapshotOutputSerializer(serializers.ModelSerializer):

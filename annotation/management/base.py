@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webapp.api_errors import ApiError
 
-from ..export_formats import stream
+from ..export_formats import Columns, stream_columns
 from ..models import Project
 from ..selectors.export import SPLITS
 
@@ -31,13 +31,13 @@ def project_by_ref(ref: str) -> Project:
 
 
 class _Counted:
-    def __init__(self, rows: Iterable[dict[str, Any]]):
-        self.rows, self.count = rows, 0
+    def __init__(self, batches: Iterable[Columns]):
+        self.batches, self.count = batches, 0
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for row in self.rows:
-            self.count += 1
-            yield row
+    def __iter__(self) -> Iterator[Columns]:
+        for batch in self.batches:
+            self.count += len(batch)
+            yield batch
 
 
 class ExportCommand(BaseCommand, ABC):
@@ -59,7 +59,7 @@ class ExportCommand(BaseCommand, ABC):
     def filters(self, options: dict[str, Any]): ...
 
     @abstractmethod
-    def rows(self, project: Project, filters) -> Iterable[dict[str, Any]]: ...
+    def batches(self, project: Project, filters) -> Iterable[Columns]: ...
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = project_by_ref(options["project"])
@@ -68,8 +68,8 @@ class ExportCommand(BaseCommand, ABC):
         except ApiError as exc:
             raise CommandError(str(exc.detail)) from None
         fmt = options["format"]
-        rows = _Counted(self.rows(project, filters))
-        chunks = stream(rows, fmt)
+        rows = _Counted(self.batches(project, filters))
+        chunks = stream_columns(rows, fmt)
         target = options["output"]
         if target and target != "-":
             _write_file(Path(target), chunks)

@@ -3,39 +3,30 @@
 Preference rows: ``{"prompt", "chosen", "rejected"}`` as strings (standard) or message lists (conversational), plus
 metadata columns. SFT rows: ``{"messages": [...]}`` (conversational) or ``{"prompt", "completion"}`` (standard).
 Rows come in a fixed order, so the same filters over unchanged data always give the same bytes.
+
+The statements are written by hand (``webapp.fastsql``): building rows through the ORM (``values_list``, its
+per-row converters) cost more CPU than the database (bench/export.py). Each selector comes in two forms: ``*_batches``
+yields ``Columns`` (one fetch of rows, column by column: what the byte streams consume, Parquet without a dict per
+row) and ``*_rows`` yields one dict per row. Rows of one prompt share its decoded message list: treat rows as
+read-only.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
-from django.db.models import TextField
-from django.db.models.functions import Cast
 
+from webapp import fastsql
 from webapp.api_errors import ApiError
+from webapp.fastsql import col, table
 
-from ..models import Demonstration, PreferencePair, Project
+from ..export_formats import AssistantMessages, Columns
+from ..models import Demonstration, PreferencePair, Project, Prompt, Response, Task
 
-CHUNK = 2000
+BATCH = 2000  # rows per fetch (one round trip on PostgreSQL); their prompts and responses are looked up together
 SPLITS = ("train", "validation", "test")
-
-
-def _stream_values(qs) -> Iterator[tuple]:
-    """The queryset's rows through a server-side cursor, read as the consumer asks for them.
-
-    On PostgreSQL, Django declares the cursor WITH HOLD in autocommit mode, and PostgreSQL then runs the whole query
-    and stores every row before the first one is sent (1M rows: about 1.3 GB of temp files and ~10 s before the first
-    byte, bench/export.py). Inside a transaction the cursor is WITHOUT HOLD and rows are produced as they are
-    fetched. SQLite streams either way, and an atomic block there would take the write lock (IMMEDIATE mode).
-    """
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with transaction.atomic():
-            yield from qs.iterator(chunk_size=CHUNK)
-    else:
-        yield from qs.iterator(chunk_size=CHUNK)
 
 
 def _prompt_text(messages: list[dict], is_conversation: bool) -> str:
@@ -79,17 +70,15 @@ class SftFilters:
         return asdict(self)
 
 
-PREFERENCE_FIELDS = (
+PREFERENCE_COLUMNS = (
+    "prompt",
+    "chosen",
+    "rejected",
     "id",
     "prompt_id",
-    "prompt__external_id",
-    "messages_json",
-    "prompt__is_conversation",
-    "split",
     "chosen_id",
-    "chosen__text",
     "rejected_id",
-    "rejected__text",
+    "split",
     "margin",
     "agreement",
     "strength",
@@ -107,85 +96,181 @@ def _json(text: str) -> Any:
         return json.loads(text)
 
 
-def preference_rows(*, project: Project, filters: PreferenceFilters) -> Iterator[dict[str, Any]]:
-    # The prompt's messages come as JSON text, decoded with orjson: JSONField's per-row json.loads was a quarter of
-    # the export's CPU (bench/export.py). Same values, same rows.
-    qs = PreferencePair.objects.filter(project=project).annotate(
-        messages_json=Cast("prompt__messages", output_field=TextField())
+def _pairs_sql(filters: PreferenceFilters) -> str:
+    P = PreferencePair
+    columns = ", ".join(
+        col(P, f)
+        for f in (
+            "id",
+            "prompt",
+            "split",
+            "chosen",
+            "rejected",
+            "margin",
+            "agreement",
+            "strength",
+            "votes_chosen",
+            "votes_rejected",
+            "votes_tie",
+        )
     )
+    where = [f"{col(P, 'project')} = %s"]
     if not filters.include_ties:
-        qs = qs.filter(is_tie=False)
+        where.append(f"NOT {col(P, 'is_tie')}")
     if filters.split:
-        qs = qs.filter(split=filters.split)
+        where.append(f"{col(P, 'split')} = %s")
     if filters.min_agreement is not None:
-        qs = qs.filter(agreement__gte=filters.min_agreement)
+        where.append(f"{col(P, 'agreement')} >= %s")
+    return f"SELECT {columns} FROM {table(P)} WHERE {' AND '.join(where)} ORDER BY {col(P, 'id')}"
+
+
+def _pairs_params(project: Project, filters: PreferenceFilters) -> list[Any]:
+    params: list[Any] = [project.pk]
+    if filters.split:
+        params.append(filters.split)
+    if filters.min_agreement is not None:
+        params.append(filters.min_agreement)
+    return params
+
+
+def _lookup(model: type[Prompt] | type[Response], sql: str, ids: set[int]) -> list[tuple]:
+    """Rows of ``sql`` (a SELECT of ``model`` ending in WHERE) for these primary keys."""
+    condition, params = fastsql.id_in(col(model, "id"), ids)
+    return fastsql.fetchall(f"{sql} {condition}", params)
+
+
+def _prompts_sql() -> str:
+    return (
+        f"SELECT {col(Prompt, 'id')}, {col(Prompt, 'external_id')}, CAST({col(Prompt, 'messages')} AS text), "
+        f"{col(Prompt, 'is_conversation')} FROM {table(Prompt)} WHERE"
+    )
+
+
+def _responses_sql() -> str:
+    return f"SELECT {col(Response, 'id')}, {col(Response, 'text')} FROM {table(Response)} WHERE"
+
+
+def preference_batches(*, project: Project, filters: PreferenceFilters) -> Iterator[Columns]:
+    """Preference rows in ``Columns`` batches, in pair id order.
+
+    The pairs are read alone, in order, and each batch's prompts and responses are looked up by id, once each:
+    a prompt has several pairs (6 for 4 responses) and a response sits in several, so this sends PostgreSQL a
+    third of the bytes a join would, and decodes each prompt once (bench/export.py). The lookups run beside the
+    cursor in its snapshot (``fastsql.streaming_read``).
+    """
     conversational = filters.style == "conversational"
-    for (
-        pair_id,
-        prompt_id,
-        external_id,
-        messages,
-        is_conversation,
-        split,
-        chosen_id,
-        chosen,
-        rejected_id,
-        rejected,
-        margin,
-        agreement,
-        strength,
-        votes_chosen,
-        votes_rejected,
-        votes_tie,
-    ) in _stream_values(qs.order_by("id").values_list(*PREFERENCE_FIELDS)):
-        messages = _json(messages)
-        if conversational:
-            prompt: Any = messages
-            chosen_out: Any = [{"role": "assistant", "content": chosen}]
-            rejected_out: Any = [{"role": "assistant", "content": rejected}]
-        else:
-            prompt, chosen_out, rejected_out = _prompt_text(messages, is_conversation), chosen, rejected
-        yield {
-            "prompt": prompt,
-            "chosen": chosen_out,
-            "rejected": rejected_out,
-            "id": f"pair-{pair_id}",
-            "prompt_id": external_id or str(prompt_id),
-            "chosen_id": chosen_id,
-            "rejected_id": rejected_id,
-            "split": split,
-            "margin": margin,
-            "agreement": agreement,
-            "strength": strength,
-            "votes_chosen": votes_chosen,
-            "votes_rejected": votes_rejected,
-            "votes_tie": votes_tie,
-        }
+    pairs_sql, prompts_sql, responses_sql = _pairs_sql(filters), _prompts_sql(), _responses_sql()
+    prompts: dict[int, tuple[Any, str]] = {}  # id -> (prompt value, prompt_id column); those of the last batch
+    texts: dict[int, str] = {}
+    with fastsql.streamed(pairs_sql, _pairs_params(project, filters), BATCH) as fetched:
+        for rows in fetched:
+            ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers = zip(*rows, strict=True)
+            wanted = set(prompt_ids)
+            if missing := wanted.difference(prompts):
+                for pk, external_id, messages, is_conversation in _lookup(Prompt, prompts_sql, missing):
+                    decoded = _json(messages)
+                    value = decoded if conversational else _prompt_text(decoded, is_conversation)
+                    prompts[pk] = (value, external_id or str(pk))
+            prompts = {pk: prompts[pk] for pk in wanted if pk in prompts}
+            wanted = {*chosen_ids, *rejected_ids}
+            if missing := wanted.difference(texts):
+                texts.update(_lookup(Response, responses_sql, missing))
+            texts = {pk: texts[pk] for pk in wanted if pk in texts}
+            if len(prompts) < len(set(prompt_ids)) or len(texts) < len(wanted):
+                # Only inside an outer READ COMMITTED transaction: a prompt or response deleted since the cursor
+                # opened. Its pairs went with it (on delete cascade), so they are left out as the newer state has it.
+                keep = [
+                    i
+                    for i in range(len(ids))
+                    if prompt_ids[i] in prompts and chosen_ids[i] in texts and rejected_ids[i] in texts
+                ]
+                if not keep:
+                    continue
+                ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers = (
+                    [column[i] for i in keep]
+                    for column in (ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers)
+                )
+            prompt = [prompts[pk] for pk in prompt_ids]
+            chosen: Sequence[Any] = [texts[pk] for pk in chosen_ids]
+            rejected: Sequence[Any] = [texts[pk] for pk in rejected_ids]
+            if conversational:
+                chosen, rejected = AssistantMessages(chosen), AssistantMessages(rejected)
+            yield Columns(
+                PREFERENCE_COLUMNS,
+                [
+                    [value for value, _ in prompt],
+                    chosen,
+                    rejected,
+                    [f"pair-{pk}" for pk in ids],
+                    [key for _, key in prompt],
+                    chosen_ids,
+                    rejected_ids,
+                    splits,
+                    *numbers,
+                ],
+            )
+
+
+def preference_rows(*, project: Project, filters: PreferenceFilters) -> Iterator[dict[str, Any]]:
+    for batch in preference_batches(project=project, filters=filters):
+        yield from batch.rows()
+
+
+def _demonstrations_sql(filters: SftFilters) -> str:
+    D, T, P = Demonstration, Task, Prompt
+    d, t, p = table(D), table(T), table(P)
+    where = [
+        f"{t}.{col(T, 'project')} = %s",
+        f"{d}.{col(D, 'review_status')} {'<>' if filters.include_pending else '='} %s",
+    ]
+    if filters.split:
+        where.append(f"{p}.{col(P, 'split')} = %s")
+    return (
+        f"SELECT {d}.{col(D, 'id')}, {t}.{col(T, 'prompt')}, {p}.{col(P, 'external_id')}, "
+        f"CAST({p}.{col(P, 'messages')} AS text), {p}.{col(P, 'is_conversation')}, {p}.{col(P, 'split')}, "
+        f"{d}.{col(D, 'text')} "
+        f"FROM {d} INNER JOIN {t} ON {d}.{col(D, 'task')} = {t}.{col(T, 'id')} "
+        f"INNER JOIN {p} ON {t}.{col(T, 'prompt')} = {p}.{col(P, 'id')} "
+        f"WHERE {' AND '.join(where)} ORDER BY {d}.{col(D, 'id')}"
+    )
+
+
+def sft_batches(*, project: Project, filters: SftFilters) -> Iterator[Columns]:
+    """SFT rows in ``Columns`` batches, in demonstration id order (a prompt has few demonstrations: one join)."""
+    review = Demonstration.Review
+    params: list[Any] = [project.pk, (review.REJECTED if filters.include_pending else review.ACCEPTED).value]
+    if filters.split:
+        params.append(filters.split)
+    conversational = filters.style == "conversational"
+    names = (
+        ("messages", "id", "prompt_id", "split")
+        if conversational
+        else ("prompt", "completion", "id", "prompt_id", "split")
+    )
+    with fastsql.streamed(_demonstrations_sql(filters), params, BATCH) as fetched:
+        for rows in fetched:
+            ids, prompt_ids, external_ids, messages, is_conversation, splits, texts = zip(*rows, strict=True)
+            decoded = [_json(m) for m in messages]
+            if conversational:
+                content: list[list[Any]] = [
+                    [[*m, {"role": "assistant", "content": text}] for m, text in zip(decoded, texts, strict=True)]
+                ]
+            else:
+                content = [
+                    [_prompt_text(m, c) for m, c in zip(decoded, is_conversation, strict=True)],
+                    texts,
+                ]
+            yield Columns(
+                names,
+                [
+                    *content,
+                    [f"demo-{pk}" for pk in ids],
+                    [e or str(pk) for e, pk in zip(external_ids, prompt_ids, strict=True)],
+                    splits,
+                ],
+            )
 
 
 def sft_rows(*, project: Project, filters: SftFilters) -> Iterator[dict[str, Any]]:
-    qs = Demonstration.objects.filter(task__project=project)
-    if filters.include_pending:
-        qs = qs.exclude(review_status=Demonstration.Review.REJECTED)
-    else:
-        qs = qs.filter(review_status=Demonstration.Review.ACCEPTED)
-    if filters.split:
-        qs = qs.filter(task__prompt__split=filters.split)
-    fields = (
-        "id",
-        "task__prompt_id",
-        "task__prompt__external_id",
-        "task__prompt__messages",
-        "task__prompt__is_conversation",
-        "task__prompt__split",
-        "text",
-    )
-    for demo_id, prompt_id, external_id, messages, is_conversation, split, text in _stream_values(
-        qs.order_by("id").values_list(*fields)
-    ):
-        if filters.style == "conversational":
-            row: dict[str, Any] = {"messages": [*messages, {"role": "assistant", "content": text}]}
-        else:
-            row = {"prompt": _prompt_text(messages, is_conversation), "completion": text}
-        row.update({"id": f"demo-{demo_id}", "prompt_id": external_id or str(prompt_id), "split": split})
-        yield row
+    for batch in sft_batches(project=project, filters=filters):
+        yield from batch.rows()

@@ -3,15 +3,27 @@ filters, fixed order, and the JSONL/Parquet byte streams."""
 
 import inspect
 import io
+import re
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.conf import settings
+from django.db import connection
 
-from annotation.export_formats import jsonl_stream, parquet_stream
+from annotation.export_formats import jsonl_stream, parquet_stream, stream_columns
 from annotation.models import PreferencePair, Prompt, Response
-from annotation.selectors.export import PreferenceFilters, SftFilters, preference_rows, sft_rows
+from annotation.selectors.export import (
+    PreferenceFilters,
+    SftFilters,
+    preference_batches,
+    preference_rows,
+    sft_batches,
+    sft_rows,
+)
 from annotation.services import demonstration_review
+from webapp import fastsql
 from webapp.api_errors import ApiError
 
 from .factories import ProjectFactory, demonstrate, fix_order, hi_first, import_records, judge, lo_first, member
@@ -243,3 +255,125 @@ def test_parquet_stream_writes_row_groups_as_it_goes(monkeypatch):
 def test_an_empty_parquet_export_is_a_valid_file():
     table = pq.read_table(io.BytesIO(b"".join(parquet_stream(iter([])))))
     assert table.num_rows == 0
+
+
+def test_the_jsonl_bytes_keep_their_keys_order_and_float_format(judged):
+    """Snapshots hash these bytes: key order, ints and floats (1.0, not 1) must never drift."""
+    pair = PreferencePair.objects.get(prompt__external_id="plain")
+    line = b"".join(jsonl_stream(_rows(judged, split="train"))).rstrip(b"\n")
+    assert line == (
+        b'{"prompt":"What is 2+2?","chosen":"4","rejected":"5","id":"pair-%d","prompt_id":"plain",'
+        b'"chosen_id":%d,"rejected_id":%d,"split":"train","margin":1.0,"agreement":1.0,"strength":2.0,'
+        b'"votes_chosen":3,"votes_rejected":0,"votes_tie":0}' % (pair.pk, pair.chosen_id, pair.rejected_id)
+    )
+
+
+@pytest.mark.parametrize("style", ["standard", "conversational"])
+def test_parquet_from_column_batches_is_what_from_pylist_made(judged, style, monkeypatch):
+    """Same schema as ``pa.Table.from_pylist`` inferred (list<struct> message columns included) and the same bytes
+    as the row path, with fetches and row groups that do not line up."""
+    from annotation import export_formats
+    from annotation.selectors import export
+
+    monkeypatch.setattr(export, "BATCH", 1)
+    monkeypatch.setattr(export_formats, "PARQUET_ROW_GROUP", 2)
+    filters = PreferenceFilters(style=style, include_ties=True)
+    rows = list(preference_rows(project=judged, filters=filters))
+    data = b"".join(stream_columns(preference_batches(project=judged, filters=filters), "parquet"))
+    assert data == b"".join(parquet_stream(iter(rows)))
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema == pa.Table.from_pylist(rows).schema
+    assert table.to_pylist() == rows
+    assert pq.ParquetFile(io.BytesIO(data)).metadata.num_row_groups == 2
+
+
+def test_column_batches_and_rows_give_the_same_jsonl(judged, demos):
+    for style in ("standard", "conversational"):
+        filters = PreferenceFilters(style=style, include_ties=True)
+        batches = preference_batches(project=judged, filters=filters)
+        assert b"".join(stream_columns(batches, "jsonl")) == b"".join(jsonl_stream(_rows(judged, **filters.as_dict())))
+        sft = SftFilters(style=style, include_pending=True)
+        assert b"".join(stream_columns(sft_batches(project=demos, filters=sft), "jsonl")) == b"".join(
+            jsonl_stream(_sft(demos, **sft.as_dict()))
+        )
+
+
+def _sqlite_caches() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        cache_size = cursor.fetchone()[0]
+        cursor.execute("PRAGMA mmap_size")
+        return cache_size, cursor.fetchone()[0]
+
+
+def _configured_caches() -> tuple[int, int]:
+    init = settings.DATABASES["default"]["OPTIONS"]["init_command"]
+    return int(re.search(r"cache_size=(-?\d+)", init)[1]), int(re.search(r"mmap_size=(\d+)", init)[1])
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache and memory map")
+def test_an_export_shrinks_sqlite_caches_and_restores_them(judged, demos):
+    """A large export would otherwise grow the process by the whole page cache and memory map (bench/export.py)."""
+    configured = _configured_caches()
+    assert _sqlite_caches() == configured
+    lean = (-fastsql.STREAMING_SQLITE_CACHE_KIB, 0)
+    rows = preference_rows(project=judged, filters=PreferenceFilters())
+    next(rows)
+    assert _sqlite_caches() == lean
+    assert len(list(rows)) == 1
+    assert _sqlite_caches() == configured
+    # closed early, as when the HTTP client goes away mid-download
+    rows = preference_rows(project=judged, filters=PreferenceFilters())
+    next(rows)
+    rows.close()
+    assert _sqlite_caches() == configured
+    sft = sft_rows(project=demos, filters=SftFilters())
+    next(sft)
+    assert _sqlite_caches() == lean
+    del sft  # dropped unfinished: the generator's finally still runs
+    assert _sqlite_caches() == configured
+    # an export failing in the consumer
+    with pytest.raises(RuntimeError):
+        for _ in preference_rows(project=judged, filters=PreferenceFilters()):
+            raise RuntimeError("consumer failed")
+    assert _sqlite_caches() == configured
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache and memory map")
+def test_nested_streaming_reads_restore_the_configured_caches(judged):
+    configured = _configured_caches()
+    outer = preference_rows(project=judged, filters=PreferenceFilters())
+    next(outer)
+    inner = preference_rows(project=judged, filters=PreferenceFilters())
+    assert len(list(inner)) == 2
+    assert _sqlite_caches() == (-fastsql.STREAMING_SQLITE_CACHE_KIB, 0)  # the outer export is still reading
+    assert len(list(outer)) == 1
+    assert _sqlite_caches() == configured
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_outside_a_transaction_streams_and_leaves_autocommit(judged):
+    """The API's case: no transaction open. PostgreSQL reads in its own REPEATABLE READ transaction (the cursor
+    WITHOUT HOLD); afterwards the connection is back in autocommit on every backend."""
+    assert not connection.in_atomic_block
+    rows = preference_rows(project=judged, filters=PreferenceFilters())
+    first = next(rows)
+    if connection.vendor == "postgresql":
+        assert connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            assert cursor.fetchone()[0] == "repeatable read"
+    assert [first, *rows] == _rows(judged)
+    assert not connection.in_atomic_block and connection.get_autocommit()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a READ COMMITTED transaction around the export")
+def test_pairs_whose_prompt_vanished_mid_export_are_left_out(judged, monkeypatch):
+    """Inside an outer transaction the lookups see deletions made after the cursor opened; such pairs are gone."""
+    from annotation.selectors import export
+
+    monkeypatch.setattr(export, "BATCH", 1)
+    rows = preference_rows(project=judged, filters=PreferenceFilters(include_ties=True))
+    assert next(rows)["prompt_id"] == "plain"
+    Prompt.objects.filter(project=judged, external_id="chat").delete()
+    assert [r["prompt_id"] for r in rows] == ["split-vote"]

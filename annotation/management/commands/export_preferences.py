@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from ...selectors.export import PreferenceFilters, preference_rows
+from ...selectors.export import PreferenceFilters, preference_batches
 from ..base import ExportCommand
 
 
@@ -26,5 +26,5 @@ class Command(ExportCommand):
             include_ties=options["include_ties"],
         )
 
-    def rows(self, project, filters: PreferenceFilters):
-        return preference_rows(project=project, filters=filters)
+    def batches(self, project, filters: PreferenceFilters):
+        return preference_batches(project=project, filters=filters)

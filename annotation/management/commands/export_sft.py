@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from ...selectors.export import SftFilters, sft_rows
+from ...selectors.export import SftFilters, sft_batches
 from ..base import ExportCommand
 
 
@@ -22,5 +22,5 @@ class Command(ExportCommand):
     def filters(self, options: dict[str, Any]) -> SftFilters:
         return SftFilters(split=options["split"], style=options["style"], include_pending=options["include_pending"])
 
-    def rows(self, project, filters: SftFilters):
-        return sft_rows(project=project, filters=filters)
+    def batches(self, project, filters: SftFilters):
+        return sft_batches(project=project, filters=filters)
