@@ -3,7 +3,7 @@
 A generated corpus holds pairs (an original of random words and a copy with words substituted) whose exact
 Jaccard similarity of 5-word shingle sets spans 0.5..1.0, with many pairs close to the 0.85 line on both sides.
 Every original is indexed first, then every copy goes through the production near-dup step
-(``training.corpus.dedup.NearDupIndex``: datasketch MinHashLSH with 14 bands x 8 rows over 112 permutations, then
+(``training.corpus.dedup.NearDupIndex``: datasketch's MinHashLSH banding, 14 bands x 8 rows over 112 permutations, then
 verification) with the threshold at 0.85. A copy flagged as a duplicate of its own original is a true positive
 when the pair's true Jaccard is >= 0.85 and a false positive otherwise; a flag pointing at any other document is a
 false positive too. Both verification modes are measured: exact (shingle sets, the default) and the MinHash

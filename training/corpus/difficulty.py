@@ -22,18 +22,19 @@ def _msttr(ids: np.ndarray) -> float:
     if len(ids) == 0:
         return 0.0
     if len(ids) < _WINDOW:
-        return len(np.unique(ids)) / len(ids)
+        return (int(np.count_nonzero(np.diff(np.sort(ids)))) + 1) / len(ids)  # distinct ids; a sort beats np.unique
     windows = np.sort(ids[: len(ids) // _WINDOW * _WINDOW].reshape(-1, _WINDOW), axis=1)
     distinct = 1 + (np.diff(windows, axis=1) != 0).sum(axis=1)
     return float(distinct.mean() / _WINDOW)
 
 
-def difficulty(words: list[str], ids: np.ndarray) -> float:
-    """``words``: the document's whitespace tokens; ``ids``: their per-document vocabulary ids."""
+def difficulty(words: list[str], ids: np.ndarray, total_chars: int | None = None) -> float:
+    """``words``: the document's whitespace tokens; ``ids``: their per-document vocabulary ids; ``total_chars``:
+    their summed lengths, when the caller has it."""
     if not words:
         return 0.0
     length = min(1.0, math.log1p(len(words)) / _LENGTH_SCALE)
     diversity = _msttr(ids)
-    mean_word = sum(map(len, words)) / len(words)
+    mean_word = (sum(map(len, words)) if total_chars is None else total_chars) / len(words)
     word_length = min(1.0, max(0.0, (mean_word - 3.0) / 5.0))
     return round(0.4 * length + 0.3 * diversity + 0.3 * word_length, 6)

@@ -40,20 +40,35 @@ class LexiconDetector:
         self.saturation = saturation
         self.words, self.phrases = _lexicon(frozenset(w.lower() for w in ignore))
         self.phrase_heads = frozenset(p[0] for p in self.phrases)
+        self.phrases_by_head: dict[str, list[list[str]]] = {}
+        for phrase in sorted(self.phrases):
+            self.phrases_by_head.setdefault(phrase[0], []).append(list(phrase))
 
-    def hits(self, tokens: list[str]) -> int:
-        hits = sum(1 for t in tokens if t in self.words)
-        if not self.phrase_heads.isdisjoint(tokens):
-            for i, token in enumerate(tokens):
-                if token in self.phrase_heads:
-                    hits += sum(1 for p in self.phrases if p[0] == token and tuple(tokens[i : i + len(p)]) == p)
+    def hits(self, tokens: list[str], distinct: set[str] | None = None) -> int:
+        """Lexicon words and phrases among ``tokens``; ``distinct``: their set, when the caller has it (the
+        membership tests then run over the distinct tokens, a third of a document's)."""
+        distinct = set(tokens) if distinct is None else distinct
+        present = self.words.intersection(distinct)  # usually empty
+        hits = sum(map(tokens.count, present)) if present else 0
+        for head in self.phrase_heads.intersection(distinct):  # phrases start with common tokens ("x", "2")
+            # only phrases whose every word is in the document can match: usually none, and no scan is needed
+            phrases = [p for p in self.phrases_by_head[head] if distinct.issuperset(p)]
+            if not phrases:
+                continue
+            i = tokens.index(head)
+            while True:
+                hits += sum(1 for p in phrases if tokens[i : i + len(p)] == p)
+                try:
+                    i = tokens.index(head, i + 1)
+                except ValueError:
+                    break
         return hits
 
-    def score_tokens(self, token_lists: list[list[str]]) -> list[float]:
-        """Scores from lower-cased ``\\w+`` tokens (the worker already has them)."""
+    def score_tokens(self, token_lists: list[list[str]], distinct: list[set[str]] | None = None) -> list[float]:
+        """Scores from lower-cased ``\\w+`` tokens (the worker already has them, and their sets)."""
         out = []
-        for tokens in token_lists:
-            hits = self.hits(tokens)
+        for i, tokens in enumerate(token_lists):
+            hits = self.hits(tokens, None if distinct is None else distinct[i])
             out.append(min(1.0, hits / max(len(tokens), 1) / self.saturation) if hits else 0.0)
         return out
 

@@ -25,6 +25,7 @@ _MAX_GRAM = 6
 _EMPTY = np.uint64(2**64 - 1)
 _NOT_A_NODE = -2
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_SEPARATOR = b"\xff"
 
 
 def _walk_dfa(nextmove: np.ndarray, rows: np.ndarray, output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,10 +98,13 @@ class FastLangid:
     def __init__(self):
         model = _model()
         keys, features = model["keys"], model["features"]
-        size = 1 << math.ceil(math.log2(len(keys) * 2.5))
-        self.mask = np.uint64(size - 1)
-        self.table_keys = np.full(size, _EMPTY, dtype=np.uint64)
-        self.table_values = np.full(size, _NOT_A_NODE, dtype=np.int64)
+        # a table 8x the keys, indexed by the top bits of a multiplicative hash: 95% of lookups end at the first
+        # slot (a denser table, or the low bits, make probe chains that cost more rounds than the memory saves)
+        bits = math.ceil(math.log2(len(keys) * 8))
+        self.shift = np.uint64(64 - bits)
+        self.mask = np.uint64((1 << bits) - 1)
+        self.table_keys = np.full(1 << bits, _EMPTY, dtype=np.uint64)
+        self.table_values = np.full(1 << bits, _NOT_A_NODE, dtype=np.int32)
         slots = self._slots(keys)
         pending = np.arange(len(keys))
         while len(pending):  # linear probing, vectorized: place what fits, move the rest one slot on
@@ -112,6 +116,10 @@ class FastLangid:
             self.table_values[slots[placed]] = features[placed]
             pending = np.setdiff1d(pending, placed, assume_unique=True)
             slots[pending] = (slots[pending] + np.uint64(1)) & self.mask
+        key_bytes = (keys[:, None] >> np.arange(0, 48, 8, dtype=np.uint64)) & np.uint64(0xFF)
+        in_key = np.arange(6) < (keys >> np.uint64(48))[:, None].astype(np.int64)
+        if (key_bytes[in_key] == _SEPARATOR[0]).any():
+            raise RuntimeError("the language model has a feature with byte 0xFF: texts cannot be separated by it")
         self.unigram = self._lookup(np.arange(256, dtype=np.uint64) | np.uint64(1 << 48))
         self.bigram = self._lookup(np.arange(65536, dtype=np.uint64) | np.uint64(2 << 48))  # direct tables: no probing
         self.nb_ptc = model["nb_ptc"]
@@ -126,13 +134,17 @@ class FastLangid:
                 first_of[label] = i
 
     def _slots(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys * _HASH_MULTIPLIER) >> np.uint64(20)) & self.mask
+        return (keys * _HASH_MULTIPLIER) >> self.shift
 
     def _lookup(self, keys: np.ndarray) -> np.ndarray:
         """The node's feature (>= 0), -1 for a node without one, -2 for no node."""
         out = np.full(len(keys), _NOT_A_NODE, dtype=np.int64)
         slots = self._slots(keys)
-        active = np.arange(len(keys))
+        found = self.table_keys[slots]
+        hit = found == keys
+        out[hit] = self.table_values[slots[hit]]
+        active = np.flatnonzero(~hit & (found != _EMPTY))  # the few that probe on
+        slots = (slots[active] + np.uint64(1)) & self.mask
         while len(active):
             found = self.table_keys[slots]
             hit = found == keys[active]
@@ -152,44 +164,46 @@ class FastLangid:
                 text = text.lower()
             encoded.append(unicodedata.normalize("NFC", text).encode("utf-8", errors="surrogatepass"))
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        data = np.frombuffer(b"".join(encoded), dtype=np.uint8).astype(np.uint64)
-        doc = np.repeat(np.arange(len(texts)), lengths)
-        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        position = np.arange(len(data)) - starts  # offset of each byte inside its own text
+        # The texts one after another, each followed by a byte that is in no trie node (0xFF is never in UTF-8):
+        # no gram runs from one text into the next, and the state after it is the root, as at a text's start.
+        raw = np.frombuffer(_SEPARATOR.join(encoded) + _SEPARATOR, dtype=np.uint8)
+        data = raw.astype(np.uint64)
         feature = np.full(len(data), -1, dtype=np.int64)
         # Shortest gram first: a gram of length L can be a trie node only if its first L-1 bytes are one, so each
         # longer length looks up only the positions whose shorter gram matched.
-        node = self.unigram[data.astype(np.int64)]
-        alive = np.flatnonzero(node != _NOT_A_NODE)
+        node = self.unigram[raw]
+        alive = np.flatnonzero(node != _NOT_A_NODE)  # where the gram of the current length ending there is a node
         feature[alive] = node[alive]
-        code = data.copy()  # code[i]: the gram of the current length ending at byte i (valid where alive)
+        grams = data[alive]  # those grams
         for length in range(2, _MAX_GRAM + 1):
-            alive = alive[alive + 1 < len(data)] + 1  # extend by the next byte of the same text
-            alive = alive[position[alive] >= length - 1]
-            if len(alive) == 0:
-                break
-            grams = (code[alive - 1] << np.uint64(8)) | data[alive]
+            alive += 1  # extend by the next byte (never past the end: the last byte is a separator)
+            grams = (grams << np.uint64(8)) | data[alive]
             if length == 2:
                 values = self.bigram[grams.astype(np.int64)]
             else:
                 values = self._lookup(grams | np.uint64(length << 48))
             hit = values != _NOT_A_NODE
             alive, grams = alive[hit], grams[hit]
+            if len(alive) == 0:
+                break
             feature[alive] = values[hit]  # the longer node is the state, even one without a feature
-            code[alive] = grams
-        counted = feature >= 0
-        return self._scores(doc[counted], feature[counted], lengths)
+        counted = np.flatnonzero(feature >= 0)
+        doc = np.searchsorted(np.cumsum(lengths + 1) - 1, counted)  # text i's separator is at ends[i]
+        return self._scores(doc, feature[counted], lengths)
 
     def _scores(self, doc: np.ndarray, feature: np.ndarray, lengths: np.ndarray) -> list[tuple[str, float]]:
         from scipy.sparse import csr_matrix
 
-        n_docs = len(lengths)
-        pair, counts = np.unique(doc * len(self.nb_ptc) + feature, return_counts=True)
-        counts_matrix = csr_matrix(
-            (np.log1p(counts.astype(np.float32)), (pair // len(self.nb_ptc), pair % len(self.nb_ptc))),
-            shape=(n_docs, len(self.nb_ptc)),
+        n_docs, n_features = len(lengths), len(self.nb_ptc)
+        pair, counts = np.unique(doc * n_features + feature, return_counts=True)  # sorted by document, feature
+        rows = pair // n_features
+        per_doc = np.bincount(rows, minlength=n_docs)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=indptr[1:])
+        counts_matrix = csr_matrix(  # built as CSR directly: the (row, col) form costs a conversion
+            (np.log1p(counts.astype(np.float32)), pair - rows * n_features, indptr), shape=(n_docs, n_features)
         )
-        has_features = np.bincount(pair // len(self.nb_ptc), minlength=n_docs) > 0
+        has_features = per_doc > 0
         scores = np.asarray(counts_matrix @ self.nb_ptc, dtype=np.float32) + self.nb_pc
         scores[~has_features] = 0.0  # no features: uniform, like py3langid under norm_probs
         scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from ..configs import to_dict
 from ..runners.base import ArtifactSpec, RunResult
@@ -26,7 +25,16 @@ from .dedup import ExactIndex, NearDupIndex
 from .documents import CorpusError
 from .executor import make_executor
 from .funnel import Tally, text_bytes
-from .shards import FORMAT, atomic_write_json, build_dataset, commit_shard, dataset_sha256, rows_table, shard_dir
+from .shards import (
+    FORMAT,
+    atomic_write_json,
+    build_dataset,
+    commit_shard,
+    dataset_sha256,
+    read_table,
+    rows_table,
+    shard_dir,
+)
 from .sources import check_sources, estimate_bytes, iter_documents
 from .worker import ShardOutput, enabled_steps, init_worker, process_shard
 
@@ -93,7 +101,7 @@ class _Run:
         if key >= pending_first:
             return pending_ids[key - pending_first]
         shard = int(np.searchsorted(np.asarray(self.first_keys), key, side="right")) - 1
-        ids = pq.read_table(shard_dir(self.work, shard) / "rows.parquet", columns=["id"])["id"]
+        ids = read_table(shard_dir(self.work, shard) / "rows.parquet", columns=["id"])["id"]
         return ids[key - self.first_keys[shard]].as_py()
 
     def commit(self, out: ShardOutput) -> None:

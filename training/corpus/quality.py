@@ -16,16 +16,33 @@ from .config import GopherQualityConfig
 # One scan for the tokens without a letter (whitespace-led, which the regex engine finds fast); group 1 is set for
 # the ones that are pure punctuation, which do not count as words.
 _NO_LETTER_TOKEN = re.compile(r"\s(?:([^\w\s]+)|(?:[^\w\s]|[\d_])+)(?=\s)")
+# The same scan for ASCII texts, 2x faster: the text's bytes mapped to their class first (whitespace to " ", letters
+# to "a", digits and "_" to "d", punctuation to "p"), so the regex tests literals instead of Unicode categories.
+_ASCII_CLASSES = bytes(
+    ord(" ") if c.isspace() else ord("a") if c.isalpha() else ord("d") if c.isdigit() or c == "_" else ord("p")
+    for c in map(chr, range(256))
+)
+_NO_LETTER_CLASSES = re.compile(rb" (?:(p+)|[dp]+)(?= )")
 # hyphen, asterisk, and the Unicode bullets, dashes and arrows that lists use
 _BULLETS = "-*\u2022\u2023\u2043\u25e6\u25aa\u25ab\u25cf\u25cb\u25a0\u25a1\u2013\u2014\u27a2\u27a4\u2192"
-_BULLET_LINE = re.compile(rf"^[ \t]*[{re.escape(_BULLETS)}]", re.M)
+# A bullet after a newline (the text is searched with one prepended): a literal first character lets the regex
+# engine jump from newline to newline, 3x faster than ``^`` in multiline mode
+_BULLET_LINE = re.compile(rf"\n[ \t]*[{re.escape(_BULLETS)}]")
 _ELLIPSIS_LINE = re.compile(r"(?:\.\.\.|\u2026)[ \t]*$", re.M)
 _STRIP = "\"'()[]{}<>.,;:!?`*_-"
 
 
+def _no_letter_tokens(text: str) -> list:
+    """One item per whitespace-separated token without a letter: if it is all punctuation, the token (for an ASCII
+    text, its class bytes: as long as the token), else empty."""
+    if text.isascii():
+        return _NO_LETTER_CLASSES.findall(b" " + text.encode("ascii").translate(_ASCII_CLASSES) + b" ")
+    return _NO_LETTER_TOKEN.findall(f" {text} ")
+
+
 def gopher_quality(text: str, words: list[str], cfg: GopherQualityConfig) -> str | None:
     """The name of the first rule the document breaks, or None when it passes them all."""
-    no_letter = _NO_LETTER_TOKEN.findall(f" {text} ")
+    no_letter = _no_letter_tokens(text)
     punct = [token for token in no_letter if token]
     n_words = len(words) - len(punct)
     if n_words < cfg.min_words:
@@ -43,7 +60,7 @@ def gopher_quality(text: str, words: list[str], cfg: GopherQualityConfig) -> str
     ellipses = text.count("...") + text.count("\u2026")
     if ellipses / n_words > cfg.max_symbol_word_ratio:
         return "ellipsis_ratio"
-    bullets = len(_BULLET_LINE.findall(text))
+    bullets = len(_BULLET_LINE.findall(f"\n{text}"))
     if bullets or ellipses:  # counting lines costs a split: only when a line rule could fire
         lines = sum(1 for line in text.split("\n") if line and not line.isspace())
         if bullets / lines > cfg.max_bullet_lines_ratio:

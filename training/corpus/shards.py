@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -37,8 +38,54 @@ def write_table(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", row_group_size=_ROW_GROUP)
 
 
+# Arrays are assembled from their buffers rather than converted by ``pa.array``: any conversion of Python objects
+# makes pyarrow import pandas (a fifth of a CPU-second) to check whether they are pandas objects.
+
+
+def _buffer_array(arrow_type: pa.DataType, values: np.ndarray) -> pa.Array:
+    return pa.Array.from_buffers(arrow_type, len(values), [None, pa.py_buffer(values)])
+
+
+def _offsets(sizes: list[int]) -> np.ndarray:
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def string_array(values: list[str]) -> pa.Array:
+    """A ``pa.string()`` array of ``values`` (no nulls)."""
+    offsets = _offsets([len(v) if v.isascii() else len(v.encode("utf-8")) for v in values])
+    if offsets[-1] >= 2**31:
+        return pa.array(values, type=pa.string())  # past 32-bit offsets: let pyarrow chunk it
+    data = "".join(values).encode("utf-8")
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+
+
+def _list_array(values: list[list[str]]) -> pa.Array:
+    offsets = _offsets([len(v) for v in values]).astype(np.int32)
+    flat = string_array([item for items in values for item in items])
+    return pa.ListArray.from_arrays(_buffer_array(pa.int32(), offsets), flat, type=pa.list_(pa.string()))
+
+
 def rows_table(columns: dict[str, list]) -> pa.Table:
-    return pa.Table.from_pydict(columns, schema=SCHEMA)
+    arrays = []
+    for name in SCHEMA.names:
+        arrow_type = SCHEMA.field(name).type
+        values = columns[name]
+        if arrow_type == pa.string():
+            arrays.append(string_array(values))
+        elif arrow_type == pa.float64():
+            arrays.append(_buffer_array(arrow_type, np.asarray(values, dtype=np.float64)))
+        elif arrow_type == pa.int64():
+            arrays.append(_buffer_array(arrow_type, np.asarray(values, dtype=np.int64)))
+        else:
+            arrays.append(_list_array(values))
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """``pq.read_table`` without the dataset layer (which imports pandas), for one file."""
+    return pq.ParquetFile(path).read(columns=columns)
 
 
 def atomic_write_json(path: Path, data: dict) -> None:
@@ -87,9 +134,10 @@ def build_dataset(work: Path, shards: int, tmp: Path, rows_per_file: int) -> dic
             write_table(pa.concat_tables(buffer).combine_chunks(), tmp / name)
             files.append(name)
 
+        wanted = string_array([split])[0]
         for index in range(shards):
-            table = pq.read_table(shard_dir(work, index) / "rows.parquet")
-            table = table.filter(pc.equal(table["split"], split))
+            table = read_table(shard_dir(work, index) / "rows.parquet")
+            table = table.filter(pc.equal(table["split"], wanted))
             offset = 0
             while offset < table.num_rows:
                 take = min(rows_per_file - buffered, table.num_rows - offset)

@@ -1,10 +1,10 @@
 """The per-document steps, run on one shard in a worker process: everything but the two dedup steps, which need
 the whole corpus seen so far and so run in the main process, in document order.
 
-Steps run one after another over the shard's surviving documents (so language identification and harmful-content
-scoring see the whole batch at once): normalize, length, language, Gopher quality, Gopher repetition, C4, PII
-redaction, harmful content. The survivors then get what the main process needs: a split, a difficulty score, the
-exact-dedup hash and, for near-dup, their shingle set and MinHash signature.
+Steps run one after another over the shard's surviving documents (so language identification, the n-gram
+repetition rules and harmful-content scoring see the whole batch at once): normalize, length, language, Gopher
+quality, Gopher repetition, C4, PII redaction, harmful content. The survivors then get what the main process needs:
+a split, a difficulty score, the exact-dedup hash and, for near-dup, their shingle set and MinHash signature.
 """
 
 import hashlib
@@ -19,12 +19,13 @@ from .documents import Document
 from .funnel import Tally, text_bytes
 from .harmful import LexiconDetector, build_detector
 from .language import identify_many, language_keep
-from .minhash import shingles, signature, tokens
+from .minhash import shingles, signatures, tokens
 from .normalize import normalize
 from .pii import PLACEHOLDERS, redact
 from .quality import gopher_quality
-from .repetition import gopher_repetition, word_ids
+from .repetition import line_rules, ngram_rules
 from .splits import assign_split
+from .words import Words
 
 STEP_ORDER = [
     "read",
@@ -66,20 +67,21 @@ class ShardOutput:
 class _Live:
     """A document still in the running, with what the steps computed about it so far."""
 
-    __slots__ = ("_ids", "_tokens", "flags", "id", "size", "source", "text", "words")
+    __slots__ = ("_distinct", "_stats", "_tokens", "flags", "id", "size", "source", "text", "words")
 
     def __init__(self, doc: Document):
         self.id, self.source, self.text = doc.id, doc.source, doc.text
         self.size = text_bytes(doc.text)
         self.words: list[str] | None = None
-        self._ids: np.ndarray | None = None
+        self._stats: Words | None = None
         self._tokens: list[str] | None = None
+        self._distinct: set[str] | None = None
         self.flags: list[str] = []
 
     def replace_text(self, text: str) -> None:
         if text != self.text:
             self.text, self.size = text, text_bytes(text)
-            self.words = self._ids = self._tokens = None
+            self.words = self._stats = self._tokens = self._distinct = None
 
     def split_words(self) -> list[str]:
         """Whitespace-separated words (Gopher's rules and the difficulty score)."""
@@ -87,16 +89,23 @@ class _Live:
             self.words = self.text.split()
         return self.words
 
-    def word_ids(self) -> np.ndarray:
-        if self._ids is None:
-            self._ids = word_ids(self.split_words())
-        return self._ids
+    def stats(self) -> Words:
+        """The words' vocabulary ids and lengths, shared by the repetition rules and the difficulty score."""
+        if self._stats is None:
+            self._stats = Words(self.split_words())
+        return self._stats
 
     def tokens(self) -> list[str]:
         """Lower-cased word tokens (near-dup shingles and the lexicon detector)."""
         if self._tokens is None:
             self._tokens = tokens(self.text)
         return self._tokens
+
+    def distinct_tokens(self) -> set[str]:
+        """The set of ``tokens()``: the lexicon and the word-hash cache test each distinct token once."""
+        if self._distinct is None:
+            self._distinct = set(self.tokens())
+        return self._distinct
 
 
 class _Worker:
@@ -181,9 +190,12 @@ class _Worker:
 
     def _gopher_repetition(self, live: list[_Live], tally: Tally) -> list[_Live]:
         cfg = self.config.gopher_repetition
+        rules = [line_rules(doc.text, cfg) for doc in live]
+        rest = [i for i, rule in enumerate(rules) if rule is None and live[i].split_words()]
+        for i, rule in zip(rest, ngram_rules([live[i].stats() for i in rest], cfg), strict=True):
+            rules[i] = rule  # the n-gram rules for the whole shard at once
         kept = []
-        for doc in live:
-            rule = gopher_repetition(doc.text, doc.split_words(), cfg, doc.word_ids())
+        for doc, rule in zip(live, rules, strict=True):
             if rule is None:
                 tally.passed("gopher_repetition", doc.size, doc.size)
                 kept.append(doc)
@@ -233,7 +245,7 @@ class _Worker:
         cfg = self.config.harmful
         kept = []
         if isinstance(self.detector, LexiconDetector):
-            scores = self.detector.score_tokens([d.tokens() for d in live])
+            scores = self.detector.score_tokens([d.tokens() for d in live], [d.distinct_tokens() for d in live])
         else:
             scores = self.detector.score([d.text for d in live])
         for doc, score in zip(live, scores, strict=True):
@@ -252,22 +264,19 @@ class _Worker:
     def _output(self, index: int, consumed: int, live: list[_Live]) -> ShardOutput:
         cfg = self.config
         out = ShardOutput(index=index, consumed=consumed)
-        signatures = []
         for doc in live:
-            words = doc.split_words()
+            stats = doc.stats()
             out.ids.append(doc.id)
             out.texts.append(doc.text)
             out.sources.append(doc.source)
             out.splits.append(assign_split(doc.id, cfg.split))
-            out.difficulty.append(difficulty(words, doc.word_ids()))
+            out.difficulty.append(difficulty(stats.words, stats.ids, stats.total_chars()))
             out.flags.append(doc.flags)
             out.exact.append(hashlib.blake2b(doc.text.encode("utf-8"), digest_size=16).digest())
             if cfg.near_dup.enabled:
-                doc_shingles = shingles(doc.text, cfg.near_dup.shingle_size, doc.tokens())
-                out.shingles.append(doc_shingles)
-                signatures.append(signature(doc_shingles, cfg.near_dup.num_perm, cfg.near_dup.seed))
-        if signatures:
-            out.signatures = np.stack(signatures)
+                out.shingles.append(shingles(doc.text, cfg.near_dup.shingle_size, doc.tokens(), doc.distinct_tokens()))
+        if out.shingles:
+            out.signatures = signatures(out.shingles, cfg.near_dup.num_perm, cfg.near_dup.seed)
         return out
 
 

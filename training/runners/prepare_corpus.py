@@ -7,7 +7,7 @@ resumes where it stopped. The output folder ``dataset/`` holds ``<split>-NNNNN.p
 the funnel (documents and bytes in and out of every step), the config and a sha256 over the shards.
 
 This module stays import-light (the web process loads the config class to validate forms); the pipeline and its
-numpy/datasketch/pyarrow imports load inside ``run``.
+numpy/pyarrow imports load inside ``run``.
 """
 
 from dataclasses import dataclass

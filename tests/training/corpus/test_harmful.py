@@ -57,3 +57,23 @@ def test_classifier_detector_with_a_local_model(tmp_path):
     # the score is the probability of the harmful label: with every label harmful it is 1
     everything = ClassifierDetector(str(tmp_path), ["ok", "toxic"])
     assert everything.score(["x"]) == [pytest.approx(1.0)]
+
+
+def test_phrase_hits_count_every_occurrence():
+    import random
+
+    detector = LexiconDetector()
+    phrases = sorted(detector.phrases)
+    words = [*sorted({w for p in phrases for w in p}), "and", "the", "x", "2"]
+
+    def naive(tokens: list[str]) -> int:
+        hits = sum(1 for t in tokens if t in detector.words)
+        for i in range(len(tokens)):
+            hits += sum(1 for p in phrases if tuple(tokens[i : i + len(p)]) == p)
+        return hits
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        tokens = [rng.choice(words) for _ in range(rng.randint(0, 30))]
+        assert detector.hits(tokens) == naive(tokens)
+        assert detector.hits(tokens, set(tokens)) == naive(tokens)

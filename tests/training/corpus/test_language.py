@@ -37,3 +37,9 @@ def test_identify_and_keep():
     assert language_keep(*identify(TEXTS[2]), cfg)
     assert not language_keep(*identify(TEXTS[1]), cfg)
     assert not language_keep("en", 0.3, cfg)
+
+
+def test_texts_scored_together_as_alone():
+    """A shard's texts are scanned end to end, separated by a byte no feature holds: no gram crosses them."""
+    together = identify_many(TEXTS * 3, sample_chars=10_000)
+    assert together == [identify(text, sample_chars=10_000) for text in TEXTS * 3]

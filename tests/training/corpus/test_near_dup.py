@@ -88,3 +88,29 @@ def test_permutations_are_datasketchs():
     a, b = MinHash(num_perm=112, seed=7, scheme="affine32").permutations
     mine = permutations(112, 7)
     assert np.array_equal(mine[0], a) and np.array_equal(mine[1], b)
+
+
+def test_ascii_tokens_equal_the_regex_tokens():
+    import random
+    import re
+
+    rng = random.Random(5)
+    alphabet = "aZ9_ -.'\t\n\x1c"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        assert tokens(text) == re.findall(r"\w+", text.lower()), repr(text)
+    assert tokens("Ünïcödé Straße") == ["ünïcödé", "straße"]
+
+
+def test_signatures_of_many_documents_at_once():
+    from training.corpus.minhash import _BLOCK, signatures
+
+    sets = [
+        shingles(text, 5)
+        for text in ["", "one", "a b c d e f g", " ".join(f"w{i}" for i in range(_BLOCK + 50)), "x y z " * 40]
+    ]
+    sets[0] = np.empty(0, dtype=np.uint32)
+    sets += [shingles(" ".join(f"v{i % 997}" for i in range(k * 700)), 5) for k in range(1, 25)]  # fill blocks
+    expected = np.stack([signature(s, 112, 1) for s in sets])
+    assert np.array_equal(signatures(sets, 112, 1), expected)
+    assert np.array_equal(signatures([], 112, 1), np.zeros((0, 112), dtype=np.uint32))

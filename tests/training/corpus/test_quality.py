@@ -9,7 +9,13 @@ import pytest
 from training.corpus.c4 import c4_filter
 from training.corpus.config import C4Config, GopherQualityConfig, GopherRepetitionConfig
 from training.corpus.quality import gopher_quality
-from training.corpus.repetition import duplicate_ngram_fraction, gopher_repetition, top_ngram_fraction, word_ids
+from training.corpus.repetition import (
+    duplicate_ngram_fraction,
+    gopher_repetition,
+    ngram_hashes,
+    top_ngram_fraction,
+    word_ids,
+)
 
 _VOCAB = [
     "river", "mountain", "window", "library", "garden", "teacher", "number", "system", "picture", "morning",
@@ -133,3 +139,71 @@ def test_c4_line_rules():
 )
 def test_c4_document_rules(text, rule):
     assert c4_filter(text, C4Config(enabled=True))[1] == rule
+
+
+def _documents(count: int, seed: int) -> list[list[str]]:
+    """Word lists from prose to heavy repetition, some shorter than the n-grams."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(count):
+        vocab = _VOCAB[: rng.choice([2, 4, 8, len(_VOCAB)])]
+        docs.append([rng.choice(vocab) for _ in range(rng.choice([1, 3, 7, 40, 300]))])
+        if i % 5 == 0:
+            docs[-1] = docs[-1][:12] * 6  # a block repeated
+    return docs
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"max_top_ngram_char_fraction": {"3": 0.05, "1": 0.5}, "max_duplicate_ngram_char_fraction": {"7": 0.3}},
+        {"max_top_ngram_char_fraction": {}, "max_duplicate_ngram_char_fraction": {"5": 0.9, "6": 0.4, "8": 0.2}},
+    ],
+)
+def test_a_shard_at_once_gives_each_documents_rules(overrides):
+    from training.corpus.repetition import _top_ngram_fraction_exact, ngram_rules
+    from training.corpus.words import Words
+
+    cfg = GopherRepetitionConfig(**overrides)
+    docs = [Words(words) for words in _documents(120, 1)]
+    batched = ngram_rules(docs, cfg)
+    assert batched == [ngram_rules([doc], cfg)[0] for doc in docs]
+    assert len(set(batched)) > 2  # several rules fire, and some documents pass
+    # each fraction against the plain np.unique computation
+    for doc in docs[:40]:
+        total = doc.total_chars()
+        for n in (2, 3):
+            hashes = ngram_hashes(doc.ids, n) if len(doc) >= n else None
+            expected = 0.0 if hashes is None else _top_ngram_fraction_exact(hashes, doc.lengths, n, total)
+            assert top_ngram_fraction(doc.ids, doc.lengths, n, total) == expected
+
+
+def test_hash_clashes_fall_back_to_the_exact_computation(monkeypatch):
+    """With only a few hash bits left next to the positions, different n-grams share them: the batch notices and
+    computes those documents exactly, so the rules do not change."""
+    from training.corpus import repetition
+    from training.corpus.words import Words
+
+    cfg = GopherRepetitionConfig()
+    docs = [Words(words) for words in _documents(60, 2)]
+    expected = repetition.ngram_rules(docs, cfg)
+    original = repetition._Batch.__init__
+
+    def few_hash_bits(self, batch_docs):
+        original(self, batch_docs)
+        self.bits = 61
+
+    monkeypatch.setattr(repetition._Batch, "__init__", few_hash_bits)
+    assert repetition.ngram_rules(docs, cfg) == expected
+
+
+def test_ascii_scan_finds_the_same_tokens_without_letters():
+    from training.corpus.quality import _NO_LETTER_TOKEN, _no_letter_tokens
+
+    rng = random.Random(3)
+    alphabet = "ab Z09_-.,#*()\t\n\x1c\x1f\x0b"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        fast = [len(token) for token in _no_letter_tokens(text)]  # lengths are what the rules use
+        assert fast == [len(token) for token in _NO_LETTER_TOKEN.findall(f" {text} ")], repr(text)

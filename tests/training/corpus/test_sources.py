@@ -126,3 +126,16 @@ def test_pydocs_budgets():
     with pytest.raises(ConfigError) as err:
         plan(SourceConfig(type="pydocs", packages=["no-such-package-xyz"]), "sources[0]")
     assert err.value.field == "sources[0].packages"
+
+
+def test_jsonl_with_a_byte_order_mark_and_bytes_that_are_not_utf8(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n{"text": "caf\xe9"}\n{"text": "last"}\n')
+    with pytest.raises(CorpusError, match="is not UTF-8"):
+        read(SourceConfig(type="files", path=str(path)))
+    assert [d.text for d in read(SourceConfig(type="files", path=str(path), on_decode_error="skip"))] == [
+        "first",
+        "last",
+    ]
+    replaced = read(SourceConfig(type="files", path=str(path), on_decode_error="replace"))
+    assert [d.text for d in replaced] == ["first", "caf\ufffd", "last"]

@@ -83,15 +83,19 @@ def _read_jsonl(path: Path, rel: str, src: SourceConfig) -> Iterator[Document]:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
-            line = _decode(raw, path, src.on_decode_error)
-            if line is None:
-                continue
             try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                if src.on_decode_error != "error":
+                row = orjson.loads(raw)  # straight from the bytes: orjson checks the UTF-8 itself
+            except orjson.JSONDecodeError:
+                # not valid UTF-8 (the decode policy applies), a byte-order mark, or not JSON at all
+                line = _decode(raw, path, src.on_decode_error)
+                if line is None:
                     continue
-                raise CorpusError(f"{path}:{number} is not valid JSON ({exc})") from None
+                try:
+                    row = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    if src.on_decode_error != "error":
+                        continue
+                    raise CorpusError(f"{path}:{number} is not valid JSON ({exc})") from None
             text = row.get(src.text_field) if isinstance(row, dict) else None
             if not isinstance(text, str):
                 if src.on_decode_error != "error":
