@@ -95,8 +95,10 @@ def stage_setup(p: dict) -> dict:
     out = {"projects": {}, "timings": timings}
     out["projects"]["load"] = make_project("load", p["tasks"], p["overlap"], bench_users)
     if p["ratio"]:
-        out["projects"]["small"] = make_project("small", p["ratio_small"], 1, probe_users)
-        out["projects"]["large"] = make_project("large", p["ratio_large"], 1, probe_users)
+        # Overlap = the number of probe users: each gets the whole project (the HTTP probe must not use up the
+        # small project's tasks before the in-process probe's user starts).
+        out["projects"]["small"] = make_project("small", p["ratio_small"], len(probe_users), probe_users)
+        out["projects"]["large"] = make_project("large", p["ratio_large"], len(probe_users), probe_users)
     out["users"] = [{"username": n, "token": tokens[n]} for n in bench_users]
     out["probe_users"] = [{"username": n, "token": tokens[n]} for n in probe_users]
     return out
@@ -509,7 +511,7 @@ def main() -> None:
         "--replay-share", type=float, default=0.02, help="share of submits retried with the same Idempotency-Key"
     )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn gthread worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gunicorn.conf.py default)")
     parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/14",
