@@ -70,22 +70,8 @@ class SftFilters:
         return asdict(self)
 
 
-PREFERENCE_COLUMNS = (
-    "prompt",
-    "chosen",
-    "rejected",
-    "id",
-    "prompt_id",
-    "chosen_id",
-    "rejected_id",
-    "split",
-    "margin",
-    "agreement",
-    "strength",
-    "votes_chosen",
-    "votes_rejected",
-    "votes_tie",
-)
+PAIR_STATS = ("split", "margin", "agreement", "strength", "votes_chosen", "votes_rejected", "votes_tie")
+PREFERENCE_COLUMNS = ("prompt", "chosen", "rejected", "id", "prompt_id", "chosen_id", "rejected_id", *PAIR_STATS)
 
 
 def _json(text: str) -> Any:
@@ -98,22 +84,7 @@ def _json(text: str) -> Any:
 
 def _pairs_sql(filters: PreferenceFilters) -> str:
     P = PreferencePair
-    columns = ", ".join(
-        col(P, f)
-        for f in (
-            "id",
-            "prompt",
-            "split",
-            "chosen",
-            "rejected",
-            "margin",
-            "agreement",
-            "strength",
-            "votes_chosen",
-            "votes_rejected",
-            "votes_tie",
-        )
-    )
+    columns = ", ".join(col(P, f) for f in ("id", "prompt", "chosen", "rejected", *PAIR_STATS))
     where = [f"{col(P, 'project')} = %s"]
     if not filters.include_ties:
         where.append(f"NOT {col(P, 'is_tie')}")
@@ -164,7 +135,7 @@ def preference_batches(*, project: Project, filters: PreferenceFilters) -> Itera
     texts: dict[int, str] = {}
     with fastsql.streamed(pairs_sql, _pairs_params(project, filters), BATCH) as fetched:
         for rows in fetched:
-            ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers = zip(*rows, strict=True)
+            ids, prompt_ids, chosen_ids, rejected_ids, splits, *numbers = zip(*rows, strict=True)
             wanted = set(prompt_ids)
             if missing := wanted.difference(prompts):
                 for pk, external_id, messages, is_conversation in _lookup(Prompt, prompts_sql, missing):
@@ -186,9 +157,9 @@ def preference_batches(*, project: Project, filters: PreferenceFilters) -> Itera
                 ]
                 if not keep:
                     continue
-                ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers = (
+                ids, prompt_ids, chosen_ids, rejected_ids, splits, *numbers = (
                     [column[i] for i in keep]
-                    for column in (ids, prompt_ids, splits, chosen_ids, rejected_ids, *numbers)
+                    for column in (ids, prompt_ids, chosen_ids, rejected_ids, splits, *numbers)
                 )
             prompt = [prompts[pk] for pk in prompt_ids]
             chosen: Sequence[Any] = [texts[pk] for pk in chosen_ids]
