@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
 
@@ -40,11 +40,12 @@ def col(model: type[Model], field: str) -> str:
 
 
 @cache
-def _converters(model: type[Model], vendor: str) -> list[tuple[Field, list]]:
+def _converters(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
+    """Per concrete field: the column expression and the converters the ORM's compiler would apply to it."""
     out = []
     for field in model._meta.concrete_fields:
         expression = field.get_col(model._meta.db_table)
-        out.append((field, connection.ops.get_db_converters(expression) + field.get_db_converters(connection)))
+        out.append((expression, connection.ops.get_db_converters(expression) + field.get_db_converters(connection)))
     return out
 
 
@@ -57,8 +58,7 @@ def select_list(model: type[Model], alias: str = "") -> str:
 def instance(model: type[M], values: Sequence[Any]) -> M:
     """A model instance from a row laid out as ``select_list(model, ...)``, values converted as the ORM would."""
     converted = []
-    for (field, converters), value in zip(_converters(model, connection.vendor), values, strict=True):
-        expression = field.get_col(model._meta.db_table)
+    for (expression, converters), value in zip(_converters(model, connection.vendor), values, strict=True):
         for converter in converters:
             value = converter(value, expression, connection)
         converted.append(value)
