@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from annotation.models import Assignment, Judgment
@@ -63,3 +64,20 @@ def test_insert_prepares_values_like_save():
 def test_json_value_reads_text_and_decoded_values():
     assert fastsql.json_value("[[1], [2, 3]]") == [[1], [2, 3]]
     assert fastsql.json_value([[1]]) == [[1]]
+
+
+@pytest.mark.skipif(settings.DATABASE_IS_SQLITE, reason="PostgreSQL only")
+def test_hot_statements_are_prepared_on_postgresql_and_still_logged():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotation.services import task_assign_next
+
+    project, (alice, _) = seeded_project(n=2, k=2)
+    with CaptureQueriesContext(connection) as ctx:
+        assert task_assign_next(project=project, annotator=alice, kind="comparison") is not None
+    assert any("FOR UPDATE OF t SKIP LOCKED" in q["sql"] for q in ctx.captured_queries)  # logged like the ORM's
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("SKIP LOCKED" in statement for statement in prepared), prepared

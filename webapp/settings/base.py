@@ -92,6 +92,9 @@ if DATABASE_IS_SQLITE:
 # re-parses the schema and starts with a cold page cache, which doubled the CPU of an API request (bench/).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# PostgreSQL: the annotation hot paths' hand-written statements run as prepared statements (webapp/fastsql.py). Off
+# behind a connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
