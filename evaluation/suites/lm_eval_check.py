@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..benchmarks.lm_eval_tasks import cross_check, lm_eval_status
+from ..benchmarks.lm_eval_tasks import lm_eval_status
 from . import Example, Metric, SuiteResult, SuiteSpec, hellaswag, mmlu, truthfulqa
-from .multiple_choice import accuracy_metrics, choice_loglikelihoods, load
+from .multiple_choice import accuracy_metrics, choice_loglikelihoods, lm_eval_report, load
 
 
 def _ours(task: str, items, lls, spec) -> dict[str, float]:
@@ -45,17 +45,7 @@ def run(spec: SuiteSpec) -> SuiteResult:
             metrics.append(Metric(f"{task}_{name}"[:64], value, n=len(items), metadata=source))
         if not available:
             continue
-        report = cross_check(
-            task,
-            data[fmt].rows,
-            model_path=spec.model_path,
-            folder=spec.ctx.folder,
-            batch_size=spec.config.batch_size,
-            ours=ours,
-            our_lls=lls,
-            our_pairs=[[(item.context, item.delimiter + c) for c in item.choices] for item in items],
-        )
-        spec.ctx.log(f"lm-eval cross-check {task}: {report.summary()}")
+        report = lm_eval_report(spec, task, data[fmt].rows, ours, items, lls)
         for metric in report.metrics(Metric):
             metric.name = f"{task}_{metric.name}"[:64]
             metrics.append(metric)

@@ -143,11 +143,23 @@ def lm_eval_metrics(
     """lm-eval's numbers beside ours when asked for; when it cannot run, one metric whose metadata says why."""
     if not spec.config.lm_eval:
         return []
+    return lm_eval_report(spec, task, data.rows, ours, items, our_lls).metrics(Metric)
+
+
+def lm_eval_report(
+    spec: SuiteSpec,
+    task: str,
+    rows: list[dict],
+    ours: dict[str, float],
+    items: list[ChoiceItem],
+    our_lls: list[list[float]],
+):
+    """Run lm-evaluation-harness on the same rows and compare with our figures and log-likelihoods (logged)."""
     from ..benchmarks.lm_eval_tasks import cross_check
 
     report = cross_check(
         task,
-        data.rows,
+        rows,
         model_path=spec.model_path,
         folder=spec.ctx.folder,
         batch_size=spec.config.batch_size,
@@ -156,7 +168,7 @@ def lm_eval_metrics(
         our_pairs=[[(item.context, item.delimiter + c) for c in item.choices] for item in items],
     )
     spec.ctx.log(f"lm-eval cross-check {task}: {report.summary()}")
-    return report.metrics(Metric)
+    return report
 
 
 def run_choice_suite(spec: SuiteSpec, fmt: str, to_item, lm_eval_task: str | None) -> SuiteResult:
