@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from training.admin.jobs import pretty_json
+from training.admin.jobs import job_link_html, pretty_json
 
 from .models import EvaluationRun, MetricValue
 
@@ -75,11 +75,7 @@ class EvaluationRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="Job", ordering="job")
     def job_link(self, obj: EvaluationRun) -> str:
-        if obj.job_id is None:
-            return "—"
-        return format_html(
-            '<a href="{}">{} #{}</a>', reverse("training:job-detail", args=[obj.job_id]), obj.job.kind, obj.job_id
-        )
+        return job_link_html(obj)
 
     @admin.display(description="Page")
     def page_link(self, obj: EvaluationRun) -> str:

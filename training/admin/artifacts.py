@@ -14,7 +14,7 @@ from webapp.api_errors import ApiError
 
 from ..models import Artifact
 from ..services import job_launch
-from .jobs import pretty_json
+from .jobs import job_link_html, pretty_json
 
 
 @admin.register(Artifact)
@@ -79,11 +79,7 @@ class ArtifactAdmin(admin.ModelAdmin):
 
     @admin.display(description="Job", ordering="job")
     def producing_job(self, obj: Artifact) -> str:
-        if obj.job_id is None:
-            return "—"
-        return format_html(
-            '<a href="{}">{} #{}</a>', reverse("training:job-detail", args=[obj.job_id]), obj.job.kind, obj.job_id
-        )
+        return job_link_html(obj)
 
     @admin.display(description="Parents")
     def parent_links(self, obj: Artifact) -> str:

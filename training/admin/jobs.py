@@ -65,6 +65,15 @@ def pretty_json(value) -> str:
     )
 
 
+def job_link_html(obj) -> str:
+    """A link to the job page of ``obj.job`` (artifacts, evaluation runs), or a dash."""
+    if obj.job_id is None:
+        return "—"
+    return format_html(
+        '<a href="{}">{} #{}</a>', reverse("training:job-detail", args=[obj.job_id]), obj.job.kind, obj.job_id
+    )
+
+
 def artifact_links(artifacts) -> str:
     rows = [
         (reverse("training:artifact-detail", args=[a.pk]), f"#{a.pk} {a.kind}", a.name or a.path) for a in artifacts
