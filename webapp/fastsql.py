@@ -161,15 +161,14 @@ def execute(sql: str, params: Sequence[Any]) -> int:
         return cursor.rowcount
 
 
-def for_update(of: str = "") -> str:
-    """``FOR UPDATE [OF ...]`` where the database has row locks; SQLite serializes writers instead."""
-    if not connection.features.has_select_for_update:
+def for_update(of: str = "", *, skip_locked: bool = False) -> str:
+    """``FOR UPDATE [OF ...] [SKIP LOCKED]`` where the database has row locks; SQLite serializes writers instead."""
+    features = connection.features
+    if not features.has_select_for_update or (of and not features.has_select_for_update_of):
         return ""
-    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
-
-
-def skip_locked() -> str:
-    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    if skip_locked and not features.has_select_for_update_skip_locked:
+        return ""
+    return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
 
 
 # --- reading many rows once, in order (exports) --------------------------------------------------------------------

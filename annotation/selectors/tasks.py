@@ -14,9 +14,9 @@ def _response_texts(ids: list[int]) -> dict[int, str]:
     # Runs on every next-task request: one hand-written statement (webapp/fastsql.py) rather than an ORM query.
     if not ids:
         return {}
-    marks = ", ".join(["%s"] * len(ids))
+    where, params = fastsql.id_in(fastsql.col(Response, "id"), ids)
     sql = f"SELECT {fastsql.col(Response, 'id')}, {fastsql.col(Response, 'text')} FROM {fastsql.table(Response)} "
-    return dict(fastsql.fetchall(sql + f"WHERE {fastsql.col(Response, 'id')} IN ({marks})", list(ids)))
+    return dict(fastsql.fetchall(sql + f"WHERE {where}", params))
 
 
 def task_payload(assignment: Assignment, *, html: bool = False) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def _sql(vendor: str) -> dict[str, str]:
             f"JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} "
             f"WHERE t.{task['project']} = %s AND t.{task['kind']} = %s AND t.{task['is_gold']} IN (%s) "
             f"AND t.{task['state']} = %s AND t.{task['order_key']} > %s ORDER BY t.{task['order_key']} LIMIT 1"
-            + (" FOR UPDATE OF t SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else "")
+            + f.for_update("t", skip_locked=True)
         ),
         "take_slot": (
             f"UPDATE {T} SET {task['assigned']} = {task['assigned']} + 1, "
@@ -310,9 +310,7 @@ def lease_check_submittable(assignment: Assignment, project: Project) -> None:
 def _lease_sql(vendor: str) -> str:
     f = fastsql
     A, T, P, R = f.table(Assignment), f.table(Task), f.table(Project), f.table(Prompt)
-    lock = ""
-    if connection.features.has_select_for_update_of:
-        lock = " FOR UPDATE OF a, r"
+    lock = f.for_update("a, r")
     return (
         f"SELECT {f.select_list(Assignment, 'a')}, {f.select_list(Task, 't')}, {f.select_list(Project, 'p')}, "
         f"{f.select_list(Prompt, 'r')} FROM {A} a "

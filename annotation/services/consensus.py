@@ -41,8 +41,7 @@ def _sql(vendor: str) -> dict[str, str]:
         "tasks": f"SELECT {f.q('id')} FROM {f.table(Task)} WHERE {f.col(Task, 'prompt')} = %s",
         "votes": (
             f"SELECT {f.col(Judgment, 'ranking')}, {f.col(Judgment, 'strength')} FROM {f.table(Judgment)} "
-            f"WHERE {f.col(Judgment, 'task')} IN ({{marks}}) AND {f.col(Judgment, 'is_gold')} IN (%s) "
-            f"ORDER BY {f.q('id')}"
+            f"WHERE {{tasks}} AND {f.col(Judgment, 'is_gold')} IN (%s) ORDER BY {f.q('id')}"
         ),
         "delete": f"DELETE FROM {f.table(PreferencePair)} WHERE {f.col(PreferencePair, 'prompt')} = %s",
     }
@@ -63,8 +62,8 @@ def consensus_rebuild(*, prompt: Prompt) -> int:
     votes: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
     sql = _sql(connection.vendor)
     task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
-    votes_sql = sql["votes"].format(marks=", ".join(["%s"] * len(task_ids)) or "NULL")
-    for ranking, strength in fastsql.fetchall(votes_sql, [*task_ids, False]):
+    tasks, params = fastsql.id_in(fastsql.col(Judgment, "task"), task_ids)
+    for ranking, strength in fastsql.fetchall(sql["votes"].format(tasks=tasks), [*params, False]):
         ranking = fastsql.json_value(ranking)
         weight = STRENGTH_VALUE.get(strength, 0.0)
         for lo, hi, outcome in ranking_pairs(ranking):
