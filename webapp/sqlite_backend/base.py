@@ -91,14 +91,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._write_lock: WriteLock | None = None
+        self._write_lock_for: object = None  # the NAME it was made for (tests switch to the test database)
         self._write_lock_held = False
 
     def _lock(self) -> WriteLock | None:
         name = self.settings_dict["NAME"]
-        if not _is_file_database(name):
-            return None
-        if self._write_lock is None or self._write_lock._path != str(Path(str(name)).resolve()) + ".writelock":
-            self._write_lock = WriteLock(str(name))
+        if name != self._write_lock_for:
+            self._write_lock = WriteLock(str(name)) if _is_file_database(name) else None
+            self._write_lock_for = name
         return self._write_lock
 
     def _release_write_lock(self) -> None:
