@@ -131,6 +131,14 @@ def insert(model: type[Model], values: dict[str, Any]) -> int:
         return cur.fetchone()[0]
 
 
+def create(model: type[M], values: dict[str, Any]) -> M:
+    """Insert one row and return it as a saved instance (no ``save()``, no query to build; no signals are sent)."""
+    obj = model(pk=insert(model, values), **values)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
 def insert_many(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert rows in one multi-row statement (field names in ``fields`` order; Python values)."""
     rows = list(rows)

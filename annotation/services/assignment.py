@@ -124,10 +124,7 @@ def _new_assignment(task: Task, project: Project, annotator: AbstractBaseUser) -
         "expires_at": now + timedelta(seconds=project.lease_duration),
         "created_at": now,
     }
-    pk = fastsql.insert(Assignment, values)
-    assignment = Assignment(pk=pk, finished_at=None, **values)
-    assignment._state.adding = False
-    assignment._state.db = connection.alias
+    assignment = fastsql.create(Assignment, values)
     assignment.task = task
     return assignment
 

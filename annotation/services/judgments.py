@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp import fastsql
@@ -181,9 +181,7 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
         "idempotency_key": idempotency_key or None,
         "created_at": timezone.now(),
     }
-    judgment = Judgment(pk=fastsql.insert(Judgment, values), **values)
-    judgment._state.adding = False
-    judgment._state.db = connection.alias
+    judgment = fastsql.create(Judgment, values)
     assignment_finish(assignment, project)
     if not task.is_gold:
         consensus_rebuild(prompt=task.prompt)
