@@ -18,8 +18,9 @@ from . import checkpoint
 from .cpu_defaults import cpu_threads
 from .data import PackedWindows, TokenSplit
 from .distributed import DistEnv
+from .final import sample_completions, save_final_model
 from .hardware import peak_flops
-from .models import build_model, training_flops_per_token
+from .models import build_model, decoder_layers, training_flops_per_token
 from .optim import build_optimizer, lr_multiplier
 from .precision import autocast, choose_precision, grad_scaler
 from .zero import ZeroEngine, engine_config, zero_stage
@@ -130,7 +131,7 @@ class Pretrainer:
             if self.config.distributed == "fsdp":
                 from torch.distributed.fsdp import fully_shard
 
-                for layer in _decoder_layers(model):
+                for layer in decoder_layers(model):
                     fully_shard(layer)
                 fully_shard(model)
             else:
@@ -234,7 +235,7 @@ class Pretrainer:
                 self.zero.backward_and_step(loss)  # steps the optimizer after the last micro-batch
             else:
                 sync = micro == self.accum - 1 or not isinstance(self.train_model, DistributedDataParallel)
-                with self.train_model.no_sync() if not sync else _nullcontext():
+                with self.train_model.no_sync() if not sync else contextlib.nullcontext():
                     loss, _ = self._loss(self.train_model, batch, seed_parts=seed_parts)
                     self.scaler.scale(loss / self.accum).backward()
             total += loss.detach().float()
@@ -349,8 +350,6 @@ class Pretrainer:
         samples: list[dict] = []
         model_state = self._full_state()[0] if self.sharded or self.zero is not None else None
         if self.env.is_main:
-            from transformers import GenerationConfig
-
             model = self.model
             if self.zero is not None:
                 # ZeRO holds partitioned (stage 3) or bf16/fp16 weights: save and sample an fp32 model with the
@@ -359,19 +358,9 @@ class Pretrainer:
                 model.load_state_dict(model_state)
                 model.to(self.device)
                 model_state = None
-            model.generation_config = GenerationConfig(
-                bos_token_id=self.tokenizer.bos_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-                pad_token_id=self.tokenizer.pad_token_id,
-                do_sample=True,
-                temperature=0.8,
-                top_p=0.95,
-                max_new_tokens=self.config.sample_max_new_tokens,
-            )
-            model.save_pretrained(out, safe_serialization=True, state_dict=model_state)
-            self.tokenizer.save_pretrained(out)
+            save_final_model(model, self.tokenizer, out, self.config.sample_max_new_tokens, state_dict=model_state)
             if self.objective == "clm" and not self.sharded:
-                samples = self._samples(model)
+                samples = sample_completions(model, self.tokenizer, self.config, self.device)
                 self.ctx.report("samples", samples)
         self.env.barrier()
         summary = {
@@ -404,34 +393,3 @@ class Pretrainer:
             )
         ]
         return RunResult(summary=summary, artifacts=artifacts if self.env.is_main else [])
-
-    @torch.no_grad()
-    def _samples(self, model) -> list[dict]:
-        model.eval()
-        out = []
-        for prompt in self.config.sample_prompts:
-            ids = self.tokenizer(prompt, return_tensors="pt").input_ids.to(self.device)
-            torch.manual_seed(self.config.seed)
-            generated = model.generate(ids, max_new_tokens=self.config.sample_max_new_tokens)
-            out.append({"prompt": prompt, "completion": self.tokenizer.decode(generated[0, ids.shape[1] :])})
-        return out
-
-
-def _decoder_layers(model) -> list:
-    for attr in ("model.layers", "transformer.h", "bert.encoder.layer"):
-        node = model
-        try:
-            for part in attr.split("."):
-                node = getattr(node, part)
-        except AttributeError:
-            continue
-        return list(node)
-    return []
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

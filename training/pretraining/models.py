@@ -97,6 +97,19 @@ def build_model(config, tokenizer) -> nn.Module:
     return BertForMaskedLM(hf_config)
 
 
+def decoder_layers(model) -> list:
+    """The model's transformer blocks (what FSDP shards one by one and activation checkpointing wraps)."""
+    for attr in ("model.layers", "transformer.h", "bert.encoder.layer"):
+        node = model
+        try:
+            for part in attr.split("."):
+                node = getattr(node, part)
+        except AttributeError:
+            continue
+        return list(node)
+    return []
+
+
 def training_flops_per_token(model: nn.Module, seq_len: int) -> float:
     """6·N + 12·L·H·T per token (PaLM appendix B), N = parameters that take part in matmuls."""
     cfg = model.config
