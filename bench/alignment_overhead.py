@@ -37,11 +37,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import itertools
 import json
-import os
 import random
-import statistics
 import sys
 import threading
 import time
@@ -56,10 +53,18 @@ apply_cpu_env_defaults()  # what a CPU worker gets (OMP_WAIT_POLICY=PASSIVE); be
 
 import _alignment_common as common  # noqa: E402
 import harness  # noqa: E402
+from _lockstep import Turnstile, clock, timed  # noqa: E402
+from alignment_overhead_report import (  # noqa: E402
+    TARGET,
+    VARIANTS,
+    record,
+    report_lockstep,
+    report_sequential,
+    summarize,
+    summarize_lockstep,
+)
 from tqdm import tqdm  # noqa: E402
 
-TARGET = 1.05
-VARIANTS = ("direct", "runner", "job")
 BATCH = 8
 MAX_LENGTH = 128
 LEARNING_RATE = {"sft": 2e-4, "dpo": 5e-6}
@@ -116,113 +121,6 @@ def build_inputs(root: Path, prompts: int) -> dict:
     return {"model": model, "model_dir": model_dir, "snapshots": {"dpo": prefs, "sft": sft}}
 
 
-# --- timing ---------------------------------------------------------------------------------------------------
-
-
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
-
-
-class Turnstile:
-    """The three variants train in threads and take their optimizer steps in strict rotation, one at a time.
-
-    Each variant calls ``step_end`` from ``on_step_end``; the time from receiving the turn to handing it on is one
-    exclusive step (the previous step's logging and checkpointing included), so every variant's steps meet the same
-    moments of the shared machine's load, a step apart, instead of minutes apart in separate runs. Set-up (up to
-    the first step) and saving (after the last) hold the turn as well, so nothing overlaps.
-    """
-
-    def __init__(self, names: list[str]):
-        self.order = list(names)
-        self.turn = 0
-        self.done: set[str] = set()
-        self.began: dict[str, tuple[float, float] | None] = dict.fromkeys(names)
-        self.samples: dict[str, list[tuple[int, float, float]]] = {n: [] for n in names}
-        self.cond = threading.Condition()
-
-    def _advance(self) -> None:
-        for _ in self.order:
-            self.turn = (self.turn + 1) % len(self.order)
-            if self.order[self.turn] not in self.done:
-                break
-        self.cond.notify_all()
-
-    def enter(self, name: str) -> None:
-        """Wait for the first turn: set-up (model loading is not thread-safe in transformers) runs alone too."""
-        with self.cond:
-            self.cond.wait_for(lambda: self.order[self.turn] == name)
-
-    def step_end(self, name: str, step: int) -> None:
-        now = _clock()
-        with self.cond:
-            if self.order[self.turn] == name:
-                began = self.began[name]
-                if began is not None:
-                    self.samples[name].append((step, now[0] - began[0], now[1] - began[1]))
-                self._advance()
-            self.cond.wait_for(lambda: self.order[self.turn] == name)
-            self.began[name] = _clock()
-
-    def finish(self, name: str) -> None:
-        with self.cond:
-            self.done.add(name)
-            if self.order[self.turn] == name and len(self.done) < len(self.order):
-                self._advance()
-            self.cond.notify_all()
-
-
-def _timed(base: type, name: str, turnstile: Turnstile | None) -> type:
-    """The context class with a step clock, and a meter of the time spent inside the context's own methods.
-
-    ``progress`` is called once per step, by the runner's callback in ``on_step_end``. The time inside every
-    RunContext call (and, for the job context, inside the heartbeat thread's database flushes) is what plumbline
-    adds to each step, measured directly so that the shared machine's noise cannot hide it.
-    """
-
-    class Timed(base):
-        stamps: list = []  # the class is made per run, so these are the run's
-        inside = {"context_s": 0.0, "flush_s": 0.0}
-
-        def progress(self, step, total=None, message=""):
-            Timed.stamps.append(_clock())
-            with _meter("context_s"):
-                super().progress(step, total, message)
-            if turnstile is not None:
-                turnstile.step_end(name, step)
-
-        def metrics(self, step, values):
-            with _meter("context_s"):
-                super().metrics(step, values)
-
-        def log(self, line):
-            with _meter("context_s"):
-                super().log(line)
-
-        def check_cancelled(self):
-            with _meter("context_s"):
-                super().check_cancelled()
-
-        def flush(self):
-            with _meter("flush_s"):
-                super().flush()
-
-    @contextlib.contextmanager
-    def _meter(key: str):
-        t = time.perf_counter()
-        try:
-            yield
-        finally:
-            Timed.inside[key] += time.perf_counter() - t
-
-    return Timed
-
-
-def steady(stamps: list[tuple[float, float]], warmup: int) -> dict:
-    wall = [b[0] - a[0] for a, b in itertools.pairwise(stamps)][warmup:]
-    cpu = [b[1] - a[1] for a, b in itertools.pairwise(stamps)][warmup:]
-    return {"wall": wall, "cpu": cpu}
-
-
 # --- the three variants ---------------------------------------------------------------------------------------
 
 
@@ -272,11 +170,11 @@ def run_direct(method: str, inputs: dict, steps: int, folder: Path, turnstile: T
 
     class StepClock(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
-            stamps.append(_clock())
+            stamps.append(clock())
             if turnstile is not None:
                 turnstile.step_end("direct", state.global_step)
 
-    t0, c0 = _clock()
+    t0, c0 = clock()
     snapshot = inputs["snapshots"][method].absolute_path
     columns = ["messages"] if method == "sft" else ["prompt", "chosen", "rejected"]
     rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
@@ -294,7 +192,7 @@ def run_direct(method: str, inputs: dict, steps: int, folder: Path, turnstile: T
     trainer.train()
     trainer.save_model(str(folder / "model"))
     tokenizer.save_pretrained(folder / "model")
-    t1, c1 = _clock()
+    t1, c1 = clock()
     return {"stamps": stamps, "wall": t1 - t0, "cpu": c1 - c0, "context_s": 0.0, "flush_s": 0.0}
 
 
@@ -322,8 +220,8 @@ def run_runner(method: str, inputs: dict, steps: int, folder: Path, turnstile: T
 
     module = importlib.import_module(f"training.runners.{method}")
     config_class = module.SftConfig if method == "sft" else module.DpoConfig
-    context_class = _timed(LocalContext, "runner", turnstile)
-    t0, c0 = _clock()
+    context_class = timed(LocalContext, "runner", turnstile)
+    t0, c0 = clock()
     config = from_dict(
         config_class,
         runner_config(method, steps, str(inputs["model_dir"]), str(inputs["snapshots"][method].absolute_path)),
@@ -333,22 +231,22 @@ def run_runner(method: str, inputs: dict, steps: int, folder: Path, turnstile: T
         module.run(config, ctx)
     finally:
         ctx.close()
-    t1, c1 = _clock()
+    t1, c1 = clock()
     return {"stamps": context_class.stamps, "wall": t1 - t0, "cpu": c1 - c0, **context_class.inside}
 
 
 def run_job(method: str, inputs: dict, steps: int, folder: Path, turnstile: Turnstile | None = None) -> dict:
     import training.services.execution as execution
 
-    context_class = _timed(execution.JobContext, "job", turnstile)
+    context_class = timed(execution.JobContext, "job", turnstile)
     original, execution.JobContext = execution.JobContext, context_class  # the step clock; the same class otherwise
     try:
-        t0, c0 = _clock()
+        t0, c0 = clock()
         common.job_run(
             method,
             runner_config(method, steps, str(inputs["model"].pk), f"snapshot:{inputs['snapshots'][method].pk}"),
         )
-        t1, c1 = _clock()
+        t1, c1 = clock()
     finally:
         execution.JobContext = original
     return {"stamps": context_class.stamps, "wall": t1 - t0, "cpu": c1 - c0, **context_class.inside}
@@ -423,138 +321,6 @@ def measure(args, inputs: dict, root: Path) -> dict:
         "lockstep_rounds": rounds,
         "sequential_runs": sequential,
     }
-
-
-def summarize_lockstep(rounds: list[dict], args) -> dict:
-    """Per method and variant: median and mean exclusive s/step (steps after the warm-up), and the median of the
-    per-step paired ratios (step n of a variant ÷ step n of direct, same round)."""
-    out: dict = {}
-    for method in args.methods:
-        mine = [r for r in rounds if r["method"] == method]
-        per: dict = {}
-        for variant in VARIANTS:
-            wall = [w for r in mine for step, w, _ in r["samples"][variant] if step > args.warmup]
-            cpu = [c for r in mine for step, _, c in r["samples"][variant] if step > args.warmup]
-            per[variant] = {
-                "s_per_step_p10": harness.percentile(wall, 10),
-                "s_per_step_median": statistics.median(wall),
-                "s_per_step_mean": statistics.fmean(wall),
-                "cpu_s_per_step_median": statistics.median(cpu),
-                "steps": len(wall),
-            }
-        for variant in ("runner", "job"):
-            paired = []
-            for r in mine:
-                base = {step: w for step, w, _ in r["samples"]["direct"] if step > args.warmup}
-                paired += [w / base[step] for step, w, _ in r["samples"][variant] if step in base]
-            v = per[variant]
-            v["paired_ratio_median"] = statistics.median(paired)
-            for key in ("s_per_step_p10", "s_per_step_median", "s_per_step_mean", "cpu_s_per_step_median"):
-                v[f"ratio_{key}"] = v[key] / per["direct"][key]
-        out[method] = per
-    return out
-
-
-def record(args, method: str, variant: str, repeat: int, timing: dict, machine: float) -> dict:
-    stamps = timing["stamps"]
-    if len(stamps) != args.steps:
-        raise RuntimeError(f"{method}/{variant}: {len(stamps)} step events for {args.steps} steps")
-    wall, cpu = timing["wall"], timing["cpu"]
-    return {
-        "method": method,
-        "variant": variant,
-        "repeat": repeat,
-        "total_wall_s": round(wall, 3),
-        "total_cpu_s": round(cpu, 3),
-        "outside_loop_s": round(wall - (stamps[-1][0] - stamps[0][0]), 3),  # load, data, trainer set-up, saving
-        "context_ms_per_step": round(1000 * timing["context_s"] / args.steps, 4),
-        "heartbeat_flush_s": round(timing["flush_s"], 4),
-        "others_cpu_share": round(max(0.0, machine - cpu) / (wall * (os.cpu_count() or 1)), 3),
-        **{k: [round(x, 5) for x in v] for k, v in steady(stamps, args.warmup).items()},
-    }
-
-
-def summarize(runs: list[dict], methods: list[str]) -> dict:
-    out = {}
-    for method in methods:
-        per = {}
-        for variant in VARIANTS:
-            mine = [r for r in runs if r["method"] == method and r["variant"] == variant]
-            wall = [x for r in mine for x in r["wall"]]
-            cpu = [x for r in mine for x in r["cpu"]]
-            per[variant] = {
-                "s_per_step_median": statistics.median(wall),
-                "s_per_step_mean": statistics.fmean(wall),
-                "cpu_s_per_step_median": statistics.median(cpu),
-                "total_wall_s_median": statistics.median(r["total_wall_s"] for r in mine),
-                "outside_loop_s_median": statistics.median(r["outside_loop_s"] for r in mine),
-                "context_ms_per_step": statistics.fmean(r["context_ms_per_step"] for r in mine),
-                "heartbeat_flush_s": statistics.fmean(r["heartbeat_flush_s"] for r in mine),
-                "others_cpu_share": statistics.fmean(r["others_cpu_share"] for r in mine),
-                "intervals": len(wall),
-            }
-        for variant in ("runner", "job"):
-            for key in ("s_per_step_median", "s_per_step_mean", "cpu_s_per_step_median", "total_wall_s_median"):
-                per[variant][f"ratio_{key}"] = per[variant][key] / per["direct"][key]
-        out[method] = per
-    return out
-
-
-def report_lockstep(summary: dict) -> str:
-    rows = []
-    for method, per in summary.items():
-        for variant in VARIANTS:
-            v = per[variant]
-
-            def cell(key: str, v=v, variant=variant) -> list[str]:
-                return [f"{v[key]:.3f}", "" if variant == "direct" else f"({v['ratio_' + key]:.3f})"]
-
-            rows.append(
-                [
-                    method,
-                    variant,
-                    v["steps"],
-                    *cell("cpu_s_per_step_median"),
-                    *cell("s_per_step_p10"),
-                    *cell("s_per_step_median"),
-                    *cell("s_per_step_mean"),
-                    "" if variant == "direct" else f"{v['paired_ratio_median']:.3f}",
-                ]
-            )
-    header = [
-        "method", "variant", "steps", "cpu s/step p50", "(ratio)", "s/step p10", "(ratio)", "s/step p50", "(ratio)",
-        "s/step mean", "(ratio)", "paired ratio p50",
-    ]  # fmt: skip
-    return harness.table(rows, header)
-
-
-def report_sequential(summary: dict) -> str:
-    rows = []
-    for method, per in summary.items():
-        for variant in VARIANTS:
-            v = per[variant]
-            alone = variant == "direct"
-            rows.append(
-                [
-                    method,
-                    variant,
-                    f"{v['s_per_step_median']:.3f}",
-                    "" if alone else f"{v['ratio_s_per_step_median']:.3f}",
-                    f"{v['cpu_s_per_step_median']:.3f}",
-                    "" if alone else f"{v['ratio_cpu_s_per_step_median']:.3f}",
-                    "" if alone else f"{v['context_ms_per_step']:.3f}",
-                    "" if variant != "job" else f"{v['heartbeat_flush_s']:.3f}",
-                    f"{v['outside_loop_s_median']:.1f}",
-                    f"{v['total_wall_s_median']:.1f}",
-                    "" if alone else f"{v['ratio_total_wall_s_median']:.3f}",
-                    f"{100 * v['others_cpu_share']:.0f}%",
-                ]
-            )
-    header = [
-        "method", "variant", "s/step p50", "ratio", "cpu s/step p50", "ratio", "ctx ms/step", "flush s",
-        "outside loop s", "total s", "ratio", "others' CPU",
-    ]  # fmt: skip
-    return harness.table(rows, header)
 
 
 def main() -> None:
