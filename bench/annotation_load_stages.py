@@ -7,8 +7,6 @@ probe times the next-task service in-process and records a request's SQL; verify
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -195,14 +193,5 @@ def stage_verify(p: dict) -> dict:
 STAGES = {"setup": stage_setup, "probe": stage_probe, "verify": stage_verify}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stage", choices=sorted(STAGES), required=True)
-    parser.add_argument("--stage-in", type=Path, required=True)
-    parser.add_argument("--stage-out", type=Path, required=True)
-    args = parser.parse_args()
-    args.stage_out.write_text(json.dumps(STAGES[args.stage](json.loads(args.stage_in.read_text()))))
-
-
 if __name__ == "__main__":
-    main()
+    harness.stage_main(STAGES, __doc__)

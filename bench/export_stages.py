@@ -6,9 +6,7 @@ does this), plus the /proc memory readers the HTTP runs share.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import random
 import sys
 import tempfile
@@ -308,14 +306,5 @@ def stage_export(p: dict) -> dict:
 STAGES = {"setup": stage_setup, "export": stage_export}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--stage", choices=sorted(STAGES), required=True)
-    parser.add_argument("--stage-in", type=Path, required=True)
-    parser.add_argument("--stage-out", type=Path, required=True)
-    args = parser.parse_args()
-    args.stage_out.write_text(json.dumps(STAGES[args.stage](json.loads(args.stage_in.read_text()))))
-
-
 if __name__ == "__main__":
-    main()
+    harness.stage_main(STAGES, __doc__)

@@ -110,6 +110,18 @@ def run_stage(script: Path, stage: str, backend: Backend, payload: dict) -> dict
     return json.loads(stage_out.read_text())
 
 
+def stage_main(stages: dict, description: str | None = None) -> None:
+    """The other end of ``run_stage``: ``--stage NAME --stage-in IN.json --stage-out OUT.json`` runs one stage."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--stage", choices=sorted(stages), required=True)
+    parser.add_argument("--stage-in", type=Path, required=True)
+    parser.add_argument("--stage-out", type=Path, required=True)
+    args = parser.parse_args()
+    args.stage_out.write_text(json.dumps(stages[args.stage](json.loads(args.stage_in.read_text()))))
+
+
 def django_setup() -> None:
     """Called at the top of a stage subprocess (never in the orchestrator)."""
     ensure_repo_on_path()
