@@ -370,6 +370,22 @@ def _stats(latencies: list[float]) -> dict:
     }
 
 
+def _per_second(records: list[Record], lo: float, hi: float) -> list[dict]:
+    """Next + submit latencies by the second of the window they started in: where a tail comes from (a stall of
+    the whole server shows as one bad second, queueing as a slow rise)."""
+    seconds: list[list[float]] = [[] for _ in range(int(hi - lo))]
+    for r in records:
+        for samples in (r.next_lat, r.submit_lat):
+            for start, lat in samples:
+                if lo <= start < hi:
+                    seconds[min(int(start - lo), len(seconds) - 1)].append(lat)
+    pct = harness.percentile
+    return [
+        {"second": i, "requests": len(v), "p99_ms": _r(pct(v, 99)), "max_ms": _r(max(v, default=None))}
+        for i, v in enumerate(seconds)
+    ]
+
+
 def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
@@ -396,6 +412,7 @@ def summarize(cfg: dict, records: list[Record], cpu: dict) -> dict:
         "next": _stats([x for r in records for x in _window(r.next_lat, lo, hi)]),
         "submit": _stats([x for r in records for x in _window(r.submit_lat, lo, hi)]),
         "replay": _stats([x for r in records for x in _window(r.replay_lat, lo, hi)]),
+        "per_second": _per_second(records, lo, hi),
         "statuses": statuses,
         "errors": sum(len(r.errors) for r in records),
         "error_samples": [e for r in records for e in r.errors][:10],

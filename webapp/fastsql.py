@@ -10,23 +10,31 @@ statements here are written once, per model and database vendor, and cached:
   converters) and ``Model.from_db``, so they are ordinary model instances;
 * ``RETURNING`` (PostgreSQL; SQLite 3.35+) gives inserted ids and updated rows in the same statement.
 
-Only table and column names from model metadata are interpolated; every value is a bound parameter.
+Only table and column names from model metadata are interpolated, and the code's own enum constants where a plan
+depends on them (``constant``); every other value is a bound parameter.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
 M = TypeVar("M", bound=Model)
+
+
+def _db():
+    """This thread's default connection itself. ``django.db.connection`` is a proxy that looks the connection up on
+    every attribute access (~2 µs each); the hot statements touch it dozens of times per request."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def q(name: str) -> str:
@@ -51,20 +59,37 @@ def _converters(model: type[Model], vendor: str) -> list[tuple[Any, list]]:
     return out
 
 
+def constant(value: str) -> str:
+    """A fixed value of the code's own (an enum member, never input) written into a statement's text.
+
+    For prepared statements whose plan depends on it: a bound value is unknown to PostgreSQL's generic plan, which
+    then estimates from the column's average, not from how rare this value is.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise ValueError(f"not a plain constant: {value!r}")
+    return f"'{value}'"
+
+
 def select_list(model: type[Model], alias: str = "") -> str:
     """Every concrete column of the model (prefixed with a table alias if given), in ``concrete_fields`` order."""
     prefix = f"{alias}." if alias else ""
     return ", ".join(f"{prefix}{q(f.column)}" for f in model._meta.concrete_fields)
 
 
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
 def instance(model: type[M], values: Sequence[Any]) -> M:
     """A model instance from a row laid out as ``select_list(model, ...)``, values converted as the ORM would."""
+    db = _db()
     converted = []
-    for (expression, converters), value in zip(_converters(model, connection.vendor), values, strict=True):
+    for (expression, converters), value in zip(_converters(model, db.vendor), values, strict=True):
         for converter in converters:
-            value = converter(value, expression, connection)
+            value = converter(value, expression, db)
         converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 def width(model: type[Model]) -> int:
@@ -73,7 +98,7 @@ def width(model: type[Model]) -> int:
 
 def prep(model: type[Model], field: str, value: Any) -> Any:
     """A value as the database expects it for this field (what ``save()`` sends)."""
-    return model._meta.get_field(field).get_db_prep_save(value, connection)
+    return model._meta.get_field(field).get_db_prep_save(value, _db())
 
 
 def json_value(value: Any) -> Any:
@@ -82,7 +107,8 @@ def json_value(value: Any) -> Any:
 
 
 @cache
-def _insert_sql(model: type[Model], fields: tuple[str, ...], vendor: str) -> str:
+def insert_sql(model: type[Model], fields: tuple[str, ...], vendor: str) -> str:
+    """``INSERT`` of one row of ``fields`` (``%s`` placeholders in that order) ``RETURNING`` its id."""
     columns = ", ".join(col(model, f) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {table(model)} ({columns}) VALUES ({marks}) RETURNING {col(model, 'id')}"
@@ -98,45 +124,66 @@ def _cursor(sql: str, params: Sequence[Any]) -> Iterator[Any]:
     (bench/annotation_load.py). Django's ORM keeps its client-side binding; errors are wrapped as Django's, and the
     statement is logged where Django logs queries (``CaptureQueriesContext``, ``DEBUG``).
     """
-    if connection.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", False):
-        with connection.cursor() as cursor:
+    db = _db()
+    if db.vendor != "postgresql" or not getattr(settings, "DATABASE_PREPARED_STATEMENTS", False):
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             yield cursor
         return
     import psycopg
 
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = 2**31 - 1  # only what asks to be prepared (below), never the ORM's queries
+    db.close_if_health_check_failed()  # as Django's cursors do (CONN_HEALTH_CHECKS; webapp/postgresql_backend)
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
+    raw = db.connection
+    # One cursor per connection, reused: a new psycopg cursor builds new type loaders for every result (the
+    # timestamptz loader looks the session's time zone up each time). A nested use gets a cursor of its own.
+    shared = getattr(db, "_fastsql_cursor", None)
+    if shared is None or shared.connection is not raw:
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = 2**31 - 1  # only what asks to be prepared (below), never the ORM's queries
+        shared = db._fastsql_cursor = psycopg.Cursor(raw)
+        db._fastsql_cursor_busy = False
+    nested = db._fastsql_cursor_busy
+    cursor = psycopg.Cursor(raw) if nested else shared
+    db._fastsql_cursor_busy = True
     start = time.monotonic()
-    with connection.wrap_database_errors:
-        cursor = psycopg.Cursor(raw)
+    with db.wrap_database_errors:
         try:
             cursor.execute(sql, params, prepare=True)
             yield cursor
         finally:
-            cursor.close()
-            if connection.queries_logged:
-                connection.queries_log.append(
-                    {"sql": f"{sql} -- {list(params)!r}", "time": f"{time.monotonic() - start:.3f}"}
-                )
+            if nested:
+                cursor.close()
+            else:
+                db._fastsql_cursor_busy = False
+            if db.queries_logged:
+                db.queries_log.append({"sql": f"{sql} -- {list(params)!r}", "time": f"{time.monotonic() - start:.3f}"})
 
 
 def insert(model: type[Model], values: dict[str, Any]) -> int:
     """Insert one row (field name → Python value) and return its id."""
-    fields = tuple(values)
-    with _cursor(_insert_sql(model, fields, connection.vendor), [prep(model, f, values[f]) for f in fields]) as cur:
+    with _cursor(insert_sql(model, tuple(values), connection.vendor), prep_row(model, values)) as cur:
         return cur.fetchone()[0]
 
 
 def create(model: type[M], values: dict[str, Any]) -> M:
     """Insert one row and return it as a saved instance (no ``save()``, no query to build; no signals are sent)."""
-    obj = model(pk=insert(model, values), **values)
+    return saved(model, insert(model, values), values)
+
+
+def saved(model: type[M], pk: Any, values: dict[str, Any]) -> M:
+    """The instance of a row just inserted with ``values`` under ``pk``, as a saved one."""
+    obj = model(pk=pk, **values)
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = DEFAULT_DB_ALIAS
     return obj
+
+
+def prep_row(model: type[Model], values: dict[str, Any]) -> list[Any]:
+    """``prep`` for each value of a field name → value mapping, in its order."""
+    db = _db()
+    return [model._meta.get_field(f).get_db_prep_save(v, db) for f, v in values.items()]
 
 
 def insert_many(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -146,9 +193,11 @@ def insert_many(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
         return
     columns = ", ".join(col(model, f) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    db = _db()
+    preps = [model._meta.get_field(f).get_db_prep_save for f in fields]
     params: list[Any] = []
     for row in rows:
-        params.extend(prep(model, f, v) for f, v in zip(fields, row, strict=True))
+        params.extend(p(v, db) for p, v in zip(preps, row, strict=True))
     with _cursor(f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([one] * len(rows))}", params):
         pass
 

@@ -11,6 +11,7 @@ guard against runaway scripts needs.
 import threading
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 
 _redis_clients: dict[int, object] = {}
@@ -27,8 +28,16 @@ def _redis(cache: RedisCache):
     return client
 
 
+def _resolve(cache):
+    """DRF's throttles hold ``django.core.cache.cache``, a proxy: the backend behind it (this thread's instance)."""
+    if isinstance(cache, ConnectionProxy):
+        return cache._connections[cache._alias]
+    return cache
+
+
 def _count(cache, key: str, ttl: int) -> int:
     """Add one hit to the window's counter; the new count."""
+    cache = _resolve(cache)
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
         pipe = _redis(cache).pipeline(transaction=False)

@@ -84,7 +84,26 @@ class TaskJudgmentCreateApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             **data.validated_data,
         )
-        return Response(self.OutputSerializer(judgment).data, status=201 if created else 200)
+        return Response(judgment_data(judgment), status=201 if created else 200)
+
+
+_created_at = serializers.DateTimeField()  # stateless: formats like the OutputSerializer's field
+
+
+def judgment_data(judgment) -> dict:
+    """``TaskJudgmentCreateApi.OutputSerializer(judgment).data`` (the documented shape), built directly: a
+    serializer instance deep-copies its fields on every request, and this answer is sent for every click."""
+    return {
+        "id": judgment.pk,
+        "task": judgment.task_id,
+        "ranking": judgment.ranking,
+        "strength": str(judgment.strength),
+        "criteria": judgment.criteria,
+        "rationale": str(judgment.rationale),
+        "flags": judgment.flags,
+        "display_order": judgment.display_order,
+        "created_at": _created_at.to_representation(judgment.created_at),
+    }
 
 
 class TaskDemonstrationCreateApi(APIView):

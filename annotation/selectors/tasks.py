@@ -23,7 +23,9 @@ def task_payload(assignment: Assignment, *, html: bool = False) -> dict[str, Any
     """The task with its responses in the annotator's recorded display order; gold status is never revealed."""
     task = assignment.task
     prompt = task.prompt
-    texts = _response_texts(assignment.display_order)
+    texts = getattr(assignment, "response_texts", None)  # read with the lease by the serving statement (PostgreSQL)
+    if texts is None:
+        texts = _response_texts(assignment.display_order)
     responses = [{"id": rid, "text": texts[rid]} for rid in assignment.display_order]
     payload: dict[str, Any] = {
         "id": task.pk,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from webapp import fastsql
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
-from ..models import AnnotatorCursor, Assignment, Project, Prompt, Task, TaskState
+from ..models import AnnotatorCursor, Assignment, Project, Prompt, Response, Task, TaskState
 
 _rng = random.SystemRandom()
 
@@ -44,23 +44,37 @@ def _sql(vendor: str) -> dict[str, str]:
     lease = {name: f.col(Assignment, name) for name in ("id", "annotator", "project_id_cache", "kind", "status")}
     lease.update(expires=f.col(Assignment, "expires_at"))
     cur = {name: f.col(AnnotatorCursor, name) for name in ("id", "project", "annotator", "kind", "position")}
+    active = f.constant(Assignment.Status.ACTIVE)
     return {
-        "expired_probe": f"SELECT 1 FROM {A} WHERE {lease['status']} = %s AND {lease['expires']} < %s LIMIT 1",
-        # The cursor row, locked, with the annotator's unexpired active lease in this project and kind (if any).
+        # The status of open leases is written into these statements' text, not bound: they run as prepared
+        # statements, and the generic plan PostgreSQL settles on after five runs cannot know that 'active' is a
+        # handful of rows among millions of 'submitted' ones, so it planned scans of every lease of the annotator
+        # (or of the table) per request once the table had statistics. With the value in the text it estimates
+        # from the column's statistics, which do know.
+        # Whether any active lease has expired: the earliest expiry of an active lease, before now? A min(): one
+        # step into the assignment_expiry index whatever the plan.
+        "expired_probe": (
+            f"SELECT 1 WHERE (SELECT min({lease['expires']}) FROM {A} WHERE {lease['status']} = {active}) < %s"
+        ),
+        # The cursor row, locked, with the annotator's unexpired active lease in this project and kind (if any) and
+        # whether any lease anywhere has expired (the sweep's probe). "ORDER BY id + 0": ordered by id, a plan may
+        # walk the primary key backwards through every lease until one matches, and none does for an annotator with
+        # no open lease; + 0 leaves it the assignment_active index and a sort of the one row found.
         "cursor": (
             f"SELECT c.{cur['id']}, c.{cur['position']}, (SELECT a.{lease['id']} FROM {A} a "
             f"WHERE a.{lease['annotator']} = c.{cur['annotator']} "
-            f"AND a.{lease['project_id_cache']} = c.{cur['project']} "
-            f"AND a.{lease['kind']} = c.{cur['kind']} AND a.{lease['status']} = %s AND a.{lease['expires']} > %s "
-            f"ORDER BY a.{lease['id']} DESC LIMIT 1) "
+            f"AND a.{lease['project_id_cache']} = c.{cur['project']} AND a.{lease['kind']} = c.{cur['kind']} "
+            f"AND a.{lease['status']} = {active} AND a.{lease['expires']} > %s "
+            f"ORDER BY a.{lease['id']} + 0 DESC LIMIT 1), "
+            f"coalesce((SELECT min(x.{lease['expires']}) FROM {A} x WHERE x.{lease['status']} = {active}) < %s, false) "
             f"FROM {C} c WHERE c.{cur['project']} = %s AND c.{cur['annotator']} = %s AND c.{cur['kind']} = %s"
             + f.for_update("c")
         ),
         "cursor_move": f"UPDATE {C} SET {cur['position']} = %s WHERE {cur['id']} = %s",
         "active": (
             f"SELECT {lease['id']} FROM {A} WHERE {lease['annotator']} = %s AND {lease['project_id_cache']} = %s "
-            f"AND {lease['kind']} = %s AND {lease['status']} = %s AND {lease['expires']} > %s "
-            f"ORDER BY {lease['id']} DESC LIMIT 1"
+            f"AND {lease['kind']} = %s AND {lease['status']} = {active} AND {lease['expires']} > %s "
+            f"ORDER BY {lease['id']} + 0 DESC LIMIT 1"
         ),
         # The next open task after the cursor, with its prompt (the payload shows it). ``is_gold IN (%s)``: see
         # _serve_forward_orm on why not ``NOT is_gold``.
@@ -71,11 +85,50 @@ def _sql(vendor: str) -> dict[str, str]:
             f"AND t.{task['state']} = %s AND t.{task['order_key']} > %s ORDER BY t.{task['order_key']} LIMIT 1"
             + f.for_update("t", skip_locked=True)
         ),
+        **(_forward_take_sql(T, A, C, P, task, cur) if vendor == "postgresql" else {}),
         "take_slot": (
             f"UPDATE {T} SET {task['assigned']} = {task['assigned']} + 1, "
             f"{task['state']} = CASE WHEN {task['assigned']} >= %s THEN %s ELSE %s END "
             f"WHERE {task['id']} = %s AND {task['assigned']} < %s"
         ),
+    }
+
+
+def _forward_take_sql(T: str, A: str, C: str, P: str, task: dict[str, str], cur: dict[str, str]) -> dict[str, str]:
+    """PostgreSQL: the forward step in one statement (one round trip instead of four).
+
+    ``t`` locks the next open task after the cursor (SKIP LOCKED), ``s`` takes a slot on it with the same guarded
+    UPDATE as ``take_slot``, ``a`` inserts the lease for it with the responses shuffled (PostgreSQL's ``random()``,
+    seeded per backend from the OS's strong random source) and ``c`` moves the cursor past it. The row returned is
+    the task, its prompt, the lease (NULLs when the slot was not taken: the caller moves on) and the responses'
+    id/text pairs for the payload. ``t`` is read once (a CTE that others reference is materialized), so one row is
+    locked; ``s`` and ``c`` update rows nothing else in the statement updates.
+    """
+    f = fastsql
+    lease_cols = ["task", "annotator", "project_id_cache", "kind", "status", "is_gold", "display_order"]
+    lease_cols += ["expires_at", "created_at"]
+    R = f.table(Response)
+    return {
+        "forward_take": (
+            f"WITH t AS (SELECT {f.select_list(Task)} FROM {T} "
+            f"WHERE {task['project']} = %s AND {task['kind']} = %s AND {task['is_gold']} IN (%s) "
+            f"AND {task['state']} = %s AND {task['order_key']} > %s ORDER BY {task['order_key']} LIMIT 1 "
+            f"FOR UPDATE SKIP LOCKED), "
+            f"s AS (UPDATE {T} SET {task['assigned']} = {T}.{task['assigned']} + 1, "
+            f"{task['state']} = CASE WHEN {T}.{task['assigned']} >= %s THEN %s ELSE %s END "
+            f"FROM t WHERE {T}.{task['id']} = t.{task['id']} AND {T}.{task['assigned']} < %s "
+            f"RETURNING {T}.{task['id']}), "
+            f"a AS (INSERT INTO {A} ({', '.join(f.col(Assignment, c) for c in lease_cols)}) "
+            f"SELECT s.{task['id']}, %s, %s, %s, %s, false, "
+            f"(SELECT coalesce(jsonb_agg(e ORDER BY random()), '[]'::jsonb) "
+            f"FROM jsonb_array_elements(t.{f.col(Task, 'response_ids')}) e), %s, %s "
+            f"FROM s JOIN t ON t.{task['id']} = s.{task['id']} RETURNING {f.select_list(Assignment)}), "
+            f"c AS (UPDATE {C} SET {cur['position']} = t.{task['order_key']} FROM t WHERE {C}.{cur['id']} = %s) "
+            f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')}, {f.select_list(Assignment, 'a')}, "
+            f"(SELECT json_agg(json_build_array(r.{f.q('id')}, r.{f.col(Response, 'text')})) FROM {R} r "
+            f"WHERE r.{f.q('id')} IN (SELECT (jsonb_array_elements_text(t.{f.col(Task, 'response_ids')}))::bigint)) "
+            f"FROM t JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} LEFT JOIN a ON true"
+        )
     }
 
 
@@ -146,6 +199,8 @@ def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Ass
 def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
     # ``is_gold IN (false)``, not ``NOT is_gold``: SQLite cannot match the latter against the task_serving index, so
     # it sorted every task of the project per request (O(n)); an IN of one value is an equality it seeks on.
+    if connection.vendor == "postgresql":
+        return _serve_forward_one_statement(project, annotator, kind, cursor)
     overlap = project.overlap_for(kind)
     sql = _sql(connection.vendor)["forward"]
     width = fastsql.width(Task)
@@ -156,8 +211,34 @@ def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cur
         task = fastsql.instance(Task, row[:width])
         task.prompt = fastsql.instance(Prompt, row[width:])
         cursor.position = task.order_key
-        if take_slot(task.pk, overlap):
+        if take_slot(task.pk, overlap):  # (the cursor is saved at the end, once)
             return _new_assignment(task, project, annotator)
+
+
+def _serve_forward_one_statement(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
+    """PostgreSQL: lock, take a slot, insert the lease and move the cursor in one statement (``forward_take``)."""
+    overlap = project.overlap_for(kind)
+    sql = _sql("postgresql")["forward_take"]
+    now = timezone.now()
+    lease_values = [annotator.pk, project.pk, kind, Assignment.Status.ACTIVE]
+    lease_values += [fastsql.prep(Assignment, "expires_at", now + timedelta(seconds=project.lease_duration))]
+    lease_values += [fastsql.prep(Assignment, "created_at", now)]
+    t, p, a = fastsql.width(Task), fastsql.width(Prompt), fastsql.width(Assignment)
+    slot = [overlap - 1, TaskState.FULL, TaskState.OPEN, overlap]
+    while True:
+        row = fastsql.fetchone(
+            sql, [project.pk, kind, False, TaskState.OPEN, cursor.position, *slot, *lease_values, cursor.pk]
+        )
+        if row is None:
+            return None
+        task = fastsql.instance(Task, row[:t])
+        task.prompt = fastsql.instance(Prompt, row[t : t + p])
+        cursor.position = cursor.saved_position = task.order_key  # the statement moved it
+        if row[t + p] is not None:  # the slot was taken (else the task filled up meanwhile: on to the next one)
+            assignment = fastsql.instance(Assignment, row[t + p : t + p + a])
+            assignment.task = task
+            assignment.response_texts = {rid: text for rid, text in fastsql.json_value(row[-1]) or []}
+            return assignment
 
 
 def _serve_backward(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
@@ -181,28 +262,38 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
     """The annotator's next task (a lease), or None when nothing is left for them."""
     if kind not in project.task_kinds:
         raise Forbidden(f"This project has no {kind} tasks.", code="kind_disabled")
-    now = timezone.now()
-    sql = _sql(connection.vendor)
-    db_now = fastsql.prep(Assignment, "expires_at", now)
-    if fastsql.fetchone(sql["expired_probe"], [Assignment.Status.ACTIVE, db_now]):
+    assignment, expired_seen = _assign_next(project, annotator, kind)
+    if expired_seen:
+        # Leases expired somewhere: give their slots back (in transactions of their own, after this one), and if
+        # nothing was left for this annotator, look again now that those tasks are open.
         leases_expire(limit=200)
+        if assignment is None:
+            assignment, _ = _assign_next(project, annotator, kind)
+    return assignment
+
+
+def _assign_next(project: Project, annotator: AbstractBaseUser, kind: str) -> tuple[Assignment | None, bool]:
+    """One serving attempt; also says whether the cursor read saw expired leases anywhere (the sweep's probe)."""
+    sql = _sql(connection.vendor)
+    db_now = fastsql.prep(Assignment, "expires_at", timezone.now())
     with transaction.atomic():
         # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind: a locking
         # read of the cursor row (or, the first time, an insert, which holds the new row's lock the same way).
-        active_now = [Assignment.Status.ACTIVE, db_now]
-        row = fastsql.fetchone(sql["cursor"], [*active_now, project.pk, annotator.pk, kind])
+        row = fastsql.fetchone(sql["cursor"], [db_now, db_now, project.pk, annotator.pk, kind])
         if row is None:
             cursor, _ = AnnotatorCursor.objects.select_for_update().get_or_create(
                 project=project, annotator=annotator, kind=kind
             )
-            active = fastsql.fetchone(sql["active"], [annotator.pk, project.pk, kind, *active_now])
+            active = fastsql.fetchone(sql["active"], [annotator.pk, project.pk, kind, db_now])
+            expired_seen = fastsql.fetchone(sql["expired_probe"], [db_now]) is not None
         else:
             cursor = AnnotatorCursor(pk=row[0], position=row[1], project=project, annotator=annotator, kind=kind)
             active = (row[2],) if row[2] is not None else None
-        start = cursor.position
+            expired_seen = bool(row[3])
+        cursor.saved_position = cursor.position
         if active is not None:
             # A reload resumes the lease (the payload shows the prompt: loaded with it).
-            return Assignment.objects.select_related("task__prompt").get(pk=active[0])
+            return Assignment.objects.select_related("task__prompt").get(pk=active[0]), expired_seen
         assignment = None
         if project.gold_ratio > 0 and _rng.random() < project.gold_ratio:
             assignment = _serve_gold(project, annotator, kind)
@@ -212,9 +303,9 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
             assignment = _serve_backward(project, annotator, kind, cursor)
         if assignment is None and project.gold_ratio > 0:
             assignment = _serve_gold(project, annotator, kind)
-        if cursor.position != start:
+        if cursor.position != cursor.saved_position:
             fastsql.execute(sql["cursor_move"], [cursor.position, cursor.pk])
-        return assignment
+        return assignment, expired_seen
 
 
 def leases_expire(*, limit: int = 1000) -> int:
@@ -350,16 +441,22 @@ def _finish_sql(vendor: str) -> tuple[str, str, str]:
     )
 
 
-def assignment_finish(assignment: Assignment, project: Project) -> None:
+def finish_statements(assignment: Assignment, project: Project) -> list[tuple[str, list]]:
+    """The statements (with parameters) that mark the lease submitted and count the task's judgment, and the
+    lease's new status and finish time set on the instance."""
     finish, gold_done, done = _finish_sql(connection.vendor)
     assignment.status = Assignment.Status.SUBMITTED
     assignment.finished_at = timezone.now()
-    fastsql.execute(
-        finish, [assignment.status, fastsql.prep(Assignment, "finished_at", assignment.finished_at), assignment.pk]
-    )
+    finished = fastsql.prep(Assignment, "finished_at", assignment.finished_at)
+    statements = [(finish, [assignment.status, finished, assignment.pk])]
     if assignment.is_gold:
-        fastsql.execute(gold_done, [assignment.task_id])
-        return
+        return [*statements, (gold_done, [assignment.task_id])]
     # The CASE sees the counts before the increment: done once this judgment completes the overlap.
     overlap = project.overlap_for(assignment.kind)
-    fastsql.execute(done, [overlap - 1, TaskState.DONE, overlap, TaskState.FULL, TaskState.OPEN, assignment.task_id])
+    params = [overlap - 1, TaskState.DONE, overlap, TaskState.FULL, TaskState.OPEN, assignment.task_id]
+    return [*statements, (done, params)]
+
+
+def assignment_finish(assignment: Assignment, project: Project) -> None:
+    for sql, params in finish_statements(assignment, project):
+        fastsql.execute(sql, params)

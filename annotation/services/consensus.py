@@ -8,6 +8,7 @@ from collections import defaultdict
 from functools import cache
 from itertools import combinations
 
+import orjson
 from django.db import connection
 
 from webapp import fastsql
@@ -44,7 +45,37 @@ def _sql(vendor: str) -> dict[str, str]:
             f"WHERE {{tasks}} AND {f.col(Judgment, 'is_gold')} IN (%s) ORDER BY {f.q('id')}"
         ),
         "delete": f"DELETE FROM {f.table(PreferencePair)} WHERE {f.col(PreferencePair, 'prompt')} = %s",
+        **(_pg_sql() if vendor == "postgresql" else {}),
     }
+
+
+def _pg_sql() -> dict[str, str]:
+    """PostgreSQL: the read in one statement and the replacement in another (two round trips instead of four)."""
+    f = fastsql
+    pair, columns = f.table(PreferencePair), [PreferencePair._meta.get_field(name) for name in PAIR_FIELDS]
+    names = ", ".join(f.q(field.column) for field in columns)
+    record = ", ".join(f"{f.q(field.column)} {field.db_type(connection)}" for field in columns)
+    return {
+        # The prompt's task ids first (an InitPlan), then one index lookup per task: no join to misplan.
+        "votes_one": (
+            f"SELECT v.{f.col(Judgment, 'ranking')}, v.{f.col(Judgment, 'strength')} FROM {_prompt_judgments()} "
+            f"ORDER BY v.{f.q('id')}"
+        ),
+        # The rows as one JSON array (one parameter, cheap to send), so the statement's text (and its prepared
+        # plan) is the same for any number of pairs; jsonb_to_recordset keeps their order. The insert reads
+        # count(*) of the delete first, so the old rows are gone (deleted by this transaction) before the new ones
+        # meet the (prompt, chosen, rejected) unique constraint.
+        "replace": (
+            f"WITH d AS (DELETE FROM {pair} WHERE {f.col(PreferencePair, 'prompt')} = %s RETURNING 1) "
+            f"INSERT INTO {pair} ({names}) SELECT {names} FROM jsonb_to_recordset(%s::jsonb) AS x({record}) "
+            f"WHERE (SELECT count(*) FROM d) >= 0"
+        ),
+    }
+
+
+@cache
+def _pair_columns() -> tuple[str, ...]:
+    return tuple(PreferencePair._meta.get_field(name).column for name in PAIR_FIELDS)
 
 
 def ranking_pairs(ranking: list[list[int]]) -> list[tuple[int, int, int]]:
@@ -57,13 +88,49 @@ def ranking_pairs(ranking: list[list[int]]) -> list[tuple[int, int, int]]:
     return out
 
 
-def consensus_rebuild(*, prompt: Prompt) -> int:
-    """Recompute the prompt's preference pairs from all its non-gold comparison judgments."""
+def _prompt_judgments() -> str:
+    """PostgreSQL: ``FROM`` the prompt's tasks, each joined to its non-gold judgments as ``v`` (parameters:
+    ``False``, then the prompt's id).
+
+    A nested loop of index lookups, one per task (a prompt has a task or two): the subquery is kept from being
+    flattened into a join (``OFFSET 0``), which PostgreSQL planned on young tables as a hash join over a scan of
+    every judgment, and so is ``judgment.task_id = ANY(<the task ids>)``, whose selectivity it cannot guess either:
+    both read the whole table on every submit (bench/annotation_load.py, with autovacuum behind or off).
+    """
+    f = fastsql
+    return (
+        f"{f.table(Task)} t CROSS JOIN LATERAL (SELECT {f.q('id')}, {f.col(Judgment, 'ranking')}, "
+        f"{f.col(Judgment, 'strength')} FROM {f.table(Judgment)} j WHERE j.{f.col(Judgment, 'task')} = t.{f.q('id')} "
+        f"AND j.{f.col(Judgment, 'is_gold')} IN (%s) OFFSET 0) v WHERE t.{f.col(Task, 'prompt')} = %s"
+    )
+
+
+def votes_sql() -> str:
+    """PostgreSQL: the prompt's non-gold judgments' (ranking, strength) as one JSON array in id order, for a
+    statement that reads them beside its writes (parameters: ``False``, then the prompt's id)."""
+    f = fastsql
+    return (
+        f"SELECT json_agg(json_build_array(v.{f.col(Judgment, 'ranking')}, v.{f.col(Judgment, 'strength')}) "
+        f"ORDER BY v.{f.q('id')}) FROM {_prompt_judgments()}"
+    )
+
+
+def consensus_rebuild(*, prompt: Prompt, judgments: list | None = None) -> int:
+    """Recompute the prompt's preference pairs from all its non-gold comparison judgments.
+
+    ``judgments``: their (ranking, strength) in id order when the caller has read them already.
+    """
     votes: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
     sql = _sql(connection.vendor)
-    task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
-    tasks, params = fastsql.id_in(fastsql.col(Judgment, "task"), task_ids)
-    for ranking, strength in fastsql.fetchall(sql["votes"].format(tasks=tasks), [*params, False]):
+    if judgments is not None:
+        pass
+    elif "votes_one" in sql:
+        judgments = fastsql.fetchall(sql["votes_one"], [False, prompt.pk])
+    else:
+        task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
+        tasks, params = fastsql.id_in(fastsql.col(Judgment, "task"), task_ids)
+        judgments = fastsql.fetchall(sql["votes"].format(tasks=tasks), [*params, False])
+    for ranking, strength in judgments:
         ranking = fastsql.json_value(ranking)
         weight = STRENGTH_VALUE.get(strength, 0.0)
         for lo, hi, outcome in ranking_pairs(ranking):
@@ -99,6 +166,11 @@ def consensus_rebuild(*, prompt: Prompt) -> int:
                 strength_sum / win if win else 0.0,
             )
         )
-    fastsql.execute(_sql(connection.vendor)["delete"], [prompt.pk])
-    fastsql.insert_many(PreferencePair, PAIR_FIELDS, rows)
+    if "replace" in sql:
+        columns = _pair_columns()
+        records = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows]).decode()
+        fastsql.execute(sql["replace"], [prompt.pk, records])
+    else:
+        fastsql.execute(sql["delete"], [prompt.pk])
+        fastsql.insert_many(PreferencePair, PAIR_FIELDS, rows)
     return len(rows)

@@ -1,9 +1,10 @@
 """Submitting comparison judgments: validated against the task, idempotent, counted exactly once."""
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from webapp import fastsql
@@ -12,12 +13,13 @@ from webapp.api_errors import ApiError, Conflict
 from ..models import Assignment, Judgment, Project, Strength, TaskKind
 from .assignment import (
     assignment_finish,
+    finish_statements,
     lease_check_submittable,
     lease_locked,
     submit_fields_check,
     task_id_check,
 )
-from .consensus import consensus_rebuild
+from .consensus import consensus_rebuild, votes_sql
 from .submissions import no_lease, replay
 
 FLAGS = {"unsafe", "pii", "prompt_broken"}
@@ -125,6 +127,33 @@ def judgment_submit(
         return existing, False
 
 
+@cache
+def _record_sql(fields: tuple[str, ...], finish: str, count: str) -> str:
+    insert = fastsql.insert_sql(Judgment, fields, "postgresql")
+    return (
+        f"WITH j AS ({insert}), a AS ({finish}), t AS ({count}) "
+        f"SELECT (SELECT {fastsql.q('id')} FROM j), ({votes_sql()})"
+    )
+
+
+def _record_one_statement(
+    values: dict[str, Any], assignment: Assignment, project: Project, *, prompt_id: int
+) -> tuple[Judgment, list[tuple[Any, str]]]:
+    """PostgreSQL: insert the judgment, mark the lease submitted, count it on the task and read the prompt's earlier
+    judgments for the consensus, in one statement (one round trip instead of four; a repeated Idempotency-Key
+    fails the whole statement, as it failed the insert).
+
+    The read sees the statement's snapshot, so not the new judgment: the caller adds it (it has the highest id of
+    the prompt's judgments, since the prompt row is locked from before its insert until commit).
+    """
+    (finish, finish_params), (count, count_params) = finish_statements(assignment, project)
+    sql = _record_sql(tuple(values), finish, count)
+    params = [*fastsql.prep_row(Judgment, values), *finish_params, *count_params, False, prompt_id]
+    pk, earlier = fastsql.fetchone(sql, params)
+    votes = [(fastsql.json_value(ranking), strength) for ranking, strength in fastsql.json_value(earlier) or []]
+    return fastsql.saved(Judgment, pk, values), votes
+
+
 def _replay(annotator: AbstractBaseUser, key: str | None, task_id: int) -> Judgment | None:
     return replay(Judgment, annotator=annotator, key=key, task_id=task_id)
 
@@ -181,6 +210,11 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
         "idempotency_key": idempotency_key or None,
         "created_at": timezone.now(),
     }
+    if connection.vendor == "postgresql":
+        judgment, earlier = _record_one_statement(values, assignment, project, prompt_id=task.prompt_id)
+        if not task.is_gold:
+            consensus_rebuild(prompt=task.prompt, judgments=[*earlier, (groups, strength)])
+        return judgment, True
     judgment = fastsql.create(Judgment, values)
     assignment_finish(assignment, project)
     if not task.is_gold:

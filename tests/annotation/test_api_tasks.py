@@ -236,3 +236,29 @@ def test_staff_can_work_in_any_project():
     client = _client(EngineerFactory())
     task = _next(client, project).json()
     assert _judge(client, task["id"], {"ranking": [r["id"] for r in task["responses"]]}).status_code == 201
+
+
+@pytest.mark.parametrize("replay", [False, True])
+def test_judgment_answer_has_the_documented_serializers_shape_and_values(replay):
+    """The submit answer is built without the serializer (hot path); it must equal what the serializer gives."""
+    from annotation.api.tasks import TaskJudgmentCreateApi
+
+    project, (alice, _) = seeded_project(n=1, k=3, task_kinds=["comparison"], criteria=["helpfulness"])
+    client = _client(alice)
+    task = _next(client, project).json()
+    ids = [r["id"] for r in task["responses"]]
+    body = {
+        "ranking": [ids[0], [ids[1], ids[2]]],
+        "strength": "strong",
+        "criteria": {"helpfulness": {"ratings": {str(i): 5 for i in ids}}},
+        "rationale": "First is <b>clearly</b> better.",
+        "flags": ["pii"],
+        "time_spent_ms": 4321,
+    }
+    response = _judge(client, task["id"], body, key="shape-1")
+    if replay:
+        response = _judge(client, task["id"], body, key="shape-1")
+    assert response.status_code == (200 if replay else 201)
+    expected = TaskJudgmentCreateApi.OutputSerializer(Judgment.objects.get(pk=response.json()["id"])).data
+    assert response.json() == expected
+    assert list(response.json()) == list(expected)

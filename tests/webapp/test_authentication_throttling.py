@@ -87,3 +87,25 @@ def test_anonymous_throttle_counts_per_address(monkeypatch, fresh_window):
 
     assert [allowed("203.0.113.7") for _ in range(3)] == [True, True, False]
     assert allowed("203.0.113.8")
+
+
+@pytest.mark.services
+def test_redis_counts_in_one_pipelined_round_trip(settings, fresh_window, monkeypatch):
+    """Behind ``django.core.cache.cache`` (a proxy) the Redis backend is found, and counted on without Django's
+    per-call client: the fallback (``add`` + ``incr``, a client built per call) must not run."""
+    import os
+
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from webapp import throttling
+
+    redis_url = os.environ["REDIS_URL"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    assert isinstance(caches["default"], RedisCache)
+    monkeypatch.setattr(RedisCache, "add", lambda *a, **k: pytest.fail("fallback path taken"))
+    monkeypatch.setattr(RedisCache, "incr", lambda *a, **k: pytest.fail("fallback path taken"))
+    key = f"plumbline-test-throttle-{fresh_window}"
+    assert [throttling._count(cache, key, 61) for _ in range(3)] == [1, 2, 3]
+    client = throttling._redis(caches["default"])
+    assert 0 < client.ttl(caches["default"].make_and_validate_key(key)) <= 61

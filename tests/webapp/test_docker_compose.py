@@ -212,7 +212,7 @@ def test_compose_environment_loads_in_production_settings(services, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    assert loaded["engine"] == "django.db.backends.postgresql" and loaded["host"] == "postgres"
+    assert loaded["engine"] == "webapp.postgresql_backend" and loaded["host"] == "postgres"
     assert loaded["broker"] == "redis://redis:6379/0"
     assert loaded["artifacts"] == env["ARTIFACTS_ROOT"]
     assert loaded["redirect"] is False and loaded["debug"] is False

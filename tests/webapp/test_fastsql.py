@@ -76,8 +76,26 @@ def test_hot_statements_are_prepared_on_postgresql_and_still_logged():
     project, (alice, _) = seeded_project(n=2, k=2)
     with CaptureQueriesContext(connection) as ctx:
         assert task_assign_next(project=project, annotator=alice, kind="comparison") is not None
-    assert any("FOR UPDATE OF t SKIP LOCKED" in q["sql"] for q in ctx.captured_queries)  # logged like the ORM's
+    assert any("FOR UPDATE SKIP LOCKED" in q["sql"] for q in ctx.captured_queries)  # logged like the ORM's
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("SKIP LOCKED" in statement for statement in prepared), prepared
+
+
+def test_a_statement_inside_another_gets_its_own_cursor():
+    """The connection's reused cursor is never handed out twice at once: the outer result survives the inner."""
+    with fastsql._cursor("SELECT 1 UNION ALL SELECT 2 ORDER BY 1", []) as outer:
+        assert outer.fetchone()[0] == 1
+        assert fastsql.fetchone("SELECT %s", [7])[0] == 7
+        assert outer.fetchone()[0] == 2
+    assert fastsql.fetchall("SELECT %s UNION ALL SELECT %s", [3, 4]) == [(3,), (4,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reused_cursor_follows_a_reconnect():
+    from django.db import connection
+
+    assert fastsql.fetchone("SELECT %s", [1])[0] == 1
+    connection.close()
+    assert fastsql.fetchone("SELECT %s", [2])[0] == 2

@@ -136,7 +136,7 @@ def test_postgres_and_redis_when_urls_are_set(tmp_path):
             ARTIFACTS_ROOT=str(tmp_path / "shared"),
         )
     )
-    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["engine"] == "webapp.postgresql_backend"  # Django's, see webapp/postgresql_backend
     assert (loaded["host"], str(loaded["port"]), loaded["name"], loaded["user"]) == (
         "db.internal",
         "6543",

@@ -47,7 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "webapp.middleware.LazyMessageMiddleware",  # Django's, with the storage built on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "webapp.middleware.JsonErrorsForApiMiddleware",
 ]
@@ -88,6 +88,9 @@ if DATABASE_IS_SQLITE:
     # Django's SQLite backend with writers queued on a lock that hands over at once (webapp/sqlite_backend).
     DATABASES["default"]["ENGINE"] = "webapp.sqlite_backend"
     DATABASES["default"].setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's PostgreSQL backend, skipping the health check right after a good request (webapp/postgresql_backend).
+    DATABASES["default"]["ENGINE"] = "webapp.postgresql_backend"
 # Persistent connections on both backends. For SQLite too: a fresh connection per request re-runs the PRAGMAs,
 # re-parses the schema and starts with a cold page cache, which doubled the CPU of an API request (bench/).
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
@@ -95,6 +98,9 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 # PostgreSQL: the annotation hot paths' hand-written statements run as prepared statements (webapp/fastsql.py). Off
 # behind a connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# PostgreSQL: no health-check round trip for a connection whose last request ended cleanly less than this many
+# seconds ago (0: Django's check at every request).
+DATABASE_HEALTH_CHECK_GRACE = env.float("DATABASE_HEALTH_CHECK_GRACE", default=1.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
