@@ -474,3 +474,18 @@ def test_hot_statements_generic_plans_stay_index_lookups_on_a_table_with_statist
                 assert "assignment_expiry" in plan, plan
             if name.startswith("forward"):
                 assert "task_serving" in plan and "Sort" not in plan, (name, plan)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="asynchronous commit is a PostgreSQL setting")
+@pytest.mark.parametrize("async_commit", [True, False])
+def test_the_lease_transaction_commits_asynchronously_only_when_configured(settings, async_commit):
+    settings.ANNOTATION_LEASE_ASYNC_COMMIT = async_commit
+    project, (alice, _) = seeded_project(n=3, k=2)
+    _submit(_next(project, alice))  # the first request creates the annotator's cursor row
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # a judgment's transaction waits for its flush
+    assert _next(project, alice) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")  # (the test's transaction encloses the service's)
+        assert cursor.fetchone()[0] == ("off" if async_commit else "on")

@@ -101,6 +101,9 @@ DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=
 # PostgreSQL: no health-check round trip for a connection whose last request ended cleanly less than this many
 # seconds ago (0: Django's check at every request).
 DATABASE_HEALTH_CHECK_GRACE = env.float("DATABASE_HEALTH_CHECK_GRACE", default=1.0)
+# PostgreSQL: a next-task request's lease commits without waiting for the WAL flush; a crash can forget the last
+# fraction of a second of leases, never a judgment (annotation/services/assignment.py: task_assign_next).
+ANNOTATION_LEASE_ASYNC_COMMIT = env.bool("ANNOTATION_LEASE_ASYNC_COMMIT", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
