@@ -68,12 +68,14 @@ def run_client(
         "pg_database": backend.pg_database,
     }
     quiet = harness.wait_for_quiet(args.wait_quiet) if args.wait_quiet else None
+    wakeup = harness.wakeup_roundtrip_us()  # the machine's current cost of a cross-process wake-up
     cfg_path = backend.workdir / f"client-{label}.json"
     out_path = backend.workdir / f"client-{label}.out.json"
     cfg_path.write_text(json.dumps(cfg))
     subprocess.run([harness.PYTHON, str(CLIENT), str(cfg_path), str(out_path)], check=True, env=backend.env)
     result = json.loads(out_path.read_text())
     result["quiet"] = quiet
+    result["wakeup_roundtrip_us"] = wakeup
     return result
 
 
@@ -221,6 +223,7 @@ def report(results: list[dict]) -> str:
                     f"{cpu.get('others_cpu_s')}",
                     r.get("cpu_ms_per_judgment"),
                     r.get("judgments_per_s_on_2_idle_cores_est"),
+                    r.get("wakeup_roundtrip_us"),
                 ]
             )
     out = [
@@ -238,6 +241,7 @@ def report(results: list[dict]) -> str:
                 "cpu s client/gunicorn/pg/others",
                 "cpu ms/judgment",
                 "est. judg/s on 2 idle cores",
+                "wake-up µs",
             ],
         )
     ]

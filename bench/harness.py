@@ -265,6 +265,36 @@ def wait_for_quiet(max_wait_s: float, *, busy_cores: float = 0.3, sample_s: floa
             return {"waited_s": round(waited, 1), "busy_cores_before_start": round(busy, 2)}
 
 
+def wakeup_roundtrip_us(rounds: int = 5000) -> float:
+    """Microseconds per round trip of one byte between two processes over pipes (median of 3 batches).
+
+    Every request of the load benchmarks is a chain of such steps (client → gunicorn → PostgreSQL and back), and on
+    a virtual machine their cost moves with the host: 9-47 µs on the machine of docs/benchmarks.md within an hour,
+    while plain Python loops kept their speed. Recorded beside each run so that a slow run shows why.
+    """
+    samples = []
+    for _ in range(3):
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the echoing child
+            try:
+                for _ in range(rounds):
+                    os.read(r1, 1)
+                    os.write(w2, b"x")
+            finally:
+                os._exit(0)
+        start = time.perf_counter()
+        for _ in range(rounds):
+            os.write(w1, b"x")
+            os.read(r2, 1)
+        samples.append((time.perf_counter() - start) / rounds * 1e6)
+        os.waitpid(pid, 0)
+        for fd in (r1, w1, r2, w2):
+            os.close(fd)
+    return round(sorted(samples)[1], 1)
+
+
 class CpuMeter:
     """CPU seconds used during a window by named groups of processes and by the whole machine."""
 

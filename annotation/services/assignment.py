@@ -12,7 +12,6 @@ A slot is taken by a guarded ``UPDATE ... WHERE assigned_count < overlap``: the 
 
 import random
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +22,8 @@ from django.utils import timezone
 from webapp import fastsql
 from webapp.api_errors import ApiError, Conflict, Forbidden, NotFound
 
-from ..models import AnnotatorCursor, Assignment, Project, Prompt, Response, Task, TaskState
+from ..models import AnnotatorCursor, Assignment, Project, Prompt, Task, TaskState
+from . import serving_sql
 
 _rng = random.SystemRandom()
 
@@ -35,114 +35,12 @@ def _locking(qs):
     return qs
 
 
-@cache
-def _sql(vendor: str) -> dict[str, str]:
-    """The hot path's statements (see webapp/fastsql.py), built once per database vendor."""
-    f = fastsql
-    T, A, C, P = f.table(Task), f.table(Assignment), f.table(AnnotatorCursor), f.table(Prompt)
-    task = {name: f.col(Task, name) for name in ("id", "project", "kind", "is_gold", "state", "order_key", "prompt")}
-    task.update(assigned=f.col(Task, "assigned_count"))
-    lease = {name: f.col(Assignment, name) for name in ("id", "annotator", "project_id_cache", "kind", "status")}
-    lease.update(expires=f.col(Assignment, "expires_at"))
-    cur = {name: f.col(AnnotatorCursor, name) for name in ("id", "project", "annotator", "kind", "position")}
-    active = f.constant(Assignment.Status.ACTIVE)
-    cursor_read = (
-        f"SELECT c.{cur['id']}, c.{cur['position']}, (SELECT a.{lease['id']} FROM {A} a "
-        f"WHERE a.{lease['annotator']} = c.{cur['annotator']} "
-        f"AND a.{lease['project_id_cache']} = c.{cur['project']} AND a.{lease['kind']} = c.{cur['kind']} "
-        f"AND a.{lease['status']} = {active} AND a.{lease['expires']} > %s "
-        f"ORDER BY a.{lease['id']} + 0 DESC LIMIT 1), "
-        f"coalesce((SELECT min(x.{lease['expires']}) FROM {A} x WHERE x.{lease['status']} = {active}) < %s, false)"
-        f"{{extra}} FROM {C} c WHERE c.{cur['project']} = %s AND c.{cur['annotator']} = %s AND c.{cur['kind']} = %s"
-        + f.for_update("c")
-    )
-    return {
-        # The status of open leases is written into these statements' text, not bound: they run as prepared
-        # statements, and the generic plan PostgreSQL settles on after five runs cannot know that 'active' is a
-        # handful of rows among millions of 'submitted' ones, so it planned scans of every lease of the annotator
-        # (or of the table) per request once the table had statistics. With the value in the text it estimates
-        # from the column's statistics, which do know.
-        # Whether any active lease has expired: the earliest expiry of an active lease, before now? A min(): one
-        # step into the assignment_expiry index whatever the plan.
-        "expired_probe": (
-            f"SELECT 1 WHERE (SELECT min({lease['expires']}) FROM {A} WHERE {lease['status']} = {active}) < %s"
-        ),
-        # The cursor row, locked, with the annotator's unexpired active lease in this project and kind (if any) and
-        # whether any lease anywhere has expired (the sweep's probe). "ORDER BY id + 0": ordered by id, a plan may
-        # walk the primary key backwards through every lease until one matches, and none does for an annotator with
-        # no open lease; + 0 leaves it the assignment_active index and a sort of the one row found.
-        "cursor": cursor_read.format(extra=""),
-        # PostgreSQL, ANNOTATION_LEASE_ASYNC_COMMIT: the same, and this transaction commits without waiting for its
-        # WAL to reach the disk (set_config(..., true): this transaction only). See task_assign_next.
-        "cursor_async_commit": cursor_read.format(extra=", set_config('synchronous_commit', 'off', true)"),
-        "cursor_move": f"UPDATE {C} SET {cur['position']} = %s WHERE {cur['id']} = %s",
-        "active": (
-            f"SELECT {lease['id']} FROM {A} WHERE {lease['annotator']} = %s AND {lease['project_id_cache']} = %s "
-            f"AND {lease['kind']} = %s AND {lease['status']} = {active} AND {lease['expires']} > %s "
-            f"ORDER BY {lease['id']} + 0 DESC LIMIT 1"
-        ),
-        # The next open task after the cursor, with its prompt (the payload shows it). ``is_gold IN (%s)``: see
-        # _serve_forward_orm on why not ``NOT is_gold``.
-        "forward": (
-            f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')} FROM {T} t "
-            f"JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} "
-            f"WHERE t.{task['project']} = %s AND t.{task['kind']} = %s AND t.{task['is_gold']} IN (%s) "
-            f"AND t.{task['state']} = %s AND t.{task['order_key']} > %s ORDER BY t.{task['order_key']} LIMIT 1"
-            + f.for_update("t", skip_locked=True)
-        ),
-        **(_forward_take_sql(T, A, C, P, task, cur) if vendor == "postgresql" else {}),
-        "take_slot": (
-            f"UPDATE {T} SET {task['assigned']} = {task['assigned']} + 1, "
-            f"{task['state']} = CASE WHEN {task['assigned']} >= %s THEN %s ELSE %s END "
-            f"WHERE {task['id']} = %s AND {task['assigned']} < %s"
-        ),
-    }
-
-
-def _forward_take_sql(T: str, A: str, C: str, P: str, task: dict[str, str], cur: dict[str, str]) -> dict[str, str]:
-    """PostgreSQL: the forward step in one statement (one round trip instead of four).
-
-    ``t`` locks the next open task after the cursor (SKIP LOCKED), ``s`` takes a slot on it with the same guarded
-    UPDATE as ``take_slot``, ``a`` inserts the lease for it with the responses shuffled (PostgreSQL's ``random()``,
-    seeded per backend from the OS's strong random source) and ``c`` moves the cursor past it. The row returned is
-    the task, its prompt, the lease (NULLs when the slot was not taken: the caller moves on) and the responses'
-    id/text pairs for the payload. ``t`` is read once (a CTE that others reference is materialized), so one row is
-    locked; ``s`` and ``c`` update rows nothing else in the statement updates.
-    """
-    f = fastsql
-    lease_cols = ["task", "annotator", "project_id_cache", "kind", "status", "is_gold", "display_order"]
-    lease_cols += ["expires_at", "created_at"]
-    R = f.table(Response)
-    return {
-        "forward_take": (
-            f"WITH t AS (SELECT {f.select_list(Task)} FROM {T} "
-            f"WHERE {task['project']} = %s AND {task['kind']} = %s AND {task['is_gold']} IN (%s) "
-            f"AND {task['state']} = %s AND {task['order_key']} > %s ORDER BY {task['order_key']} LIMIT 1 "
-            f"FOR UPDATE SKIP LOCKED), "
-            f"s AS (UPDATE {T} SET {task['assigned']} = {T}.{task['assigned']} + 1, "
-            f"{task['state']} = CASE WHEN {T}.{task['assigned']} >= %s THEN %s ELSE %s END "
-            f"FROM t WHERE {T}.{task['id']} = t.{task['id']} AND {T}.{task['assigned']} < %s "
-            f"RETURNING {T}.{task['id']}), "
-            f"a AS (INSERT INTO {A} ({', '.join(f.col(Assignment, c) for c in lease_cols)}) "
-            f"SELECT s.{task['id']}, %s, %s, %s, %s, false, "
-            f"(SELECT coalesce(jsonb_agg(e ORDER BY random()), '[]'::jsonb) "
-            f"FROM jsonb_array_elements(t.{f.col(Task, 'response_ids')}) e), %s, %s "
-            f"FROM s JOIN t ON t.{task['id']} = s.{task['id']} RETURNING {f.select_list(Assignment)}), "
-            f"c AS (UPDATE {C} SET {cur['position']} = t.{task['order_key']} FROM t WHERE {C}.{cur['id']} = %s) "
-            f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')}, {f.select_list(Assignment, 'a')}, "
-            f"(SELECT json_agg(json_build_array(r.{f.q('id')}, r.{f.col(Response, 'text')})) FROM {R} r "
-            f"WHERE r.{f.q('id')} IN (SELECT (jsonb_array_elements_text(t.{f.col(Task, 'response_ids')}))::bigint)) "
-            f"FROM t JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} LEFT JOIN a ON true"
-        )
-    }
-
-
 def take_slot(task_id: int, overlap: int) -> bool:
     """Atomically take one of the task's ``overlap`` slots; False when it is full.
 
     One guarded UPDATE: the database decides, not Python (the CASE sees the row's count before the increment).
     """
-    sql = _sql(connection.vendor)["take_slot"]
+    sql = serving_sql.serving(connection.vendor)["take_slot"]
     return fastsql.execute(sql, [overlap - 1, TaskState.FULL, TaskState.OPEN, task_id, overlap]) == 1
 
 
@@ -207,7 +105,7 @@ def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cur
     if connection.vendor == "postgresql":
         return _serve_forward_one_statement(project, annotator, kind, cursor)
     overlap = project.overlap_for(kind)
-    sql = _sql(connection.vendor)["forward"]
+    sql = serving_sql.serving(connection.vendor)["forward"]
     width = fastsql.width(Task)
     while True:
         row = fastsql.fetchone(sql, [project.pk, kind, False, TaskState.OPEN, cursor.position])
@@ -223,7 +121,7 @@ def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cur
 def _serve_forward_one_statement(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
     """PostgreSQL: lock, take a slot, insert the lease and move the cursor in one statement (``forward_take``)."""
     overlap = project.overlap_for(kind)
-    sql = _sql("postgresql")["forward_take"]
+    sql = serving_sql.serving("postgresql")["forward_take"]
     now = timezone.now()
     lease_values = [annotator.pk, project.pk, kind, Assignment.Status.ACTIVE]
     lease_values += [fastsql.prep(Assignment, "expires_at", now + timedelta(seconds=project.lease_duration))]
@@ -288,7 +186,7 @@ def task_assign_next(*, project: Project, annotator: AbstractBaseUser, kind: str
 
 def _assign_next(project: Project, annotator: AbstractBaseUser, kind: str) -> tuple[Assignment | None, bool]:
     """One serving attempt; also says whether the cursor read saw expired leases anywhere (the sweep's probe)."""
-    sql = _sql(connection.vendor)
+    sql = serving_sql.serving(connection.vendor)
     db_now = fastsql.prep(Assignment, "expires_at", timezone.now())
     with transaction.atomic():
         # Serializes one annotator's concurrent requests, so nobody ever holds two leases of one kind: a locking
@@ -411,28 +309,13 @@ def lease_check_submittable(assignment: Assignment, project: Project) -> None:
             Task.objects.filter(pk=assignment.task_id).update(assigned_count=F("assigned_count") + 1)
 
 
-@cache
-def _lease_sql(vendor: str) -> str:
-    f = fastsql
-    A, T, P, R = f.table(Assignment), f.table(Task), f.table(Project), f.table(Prompt)
-    lock = f.for_update("a, r")
-    return (
-        f"SELECT {f.select_list(Assignment, 'a')}, {f.select_list(Task, 't')}, {f.select_list(Project, 'p')}, "
-        f"{f.select_list(Prompt, 'r')} FROM {A} a "
-        f"JOIN {T} t ON t.{f.q('id')} = a.{f.col(Assignment, 'task')} "
-        f"JOIN {P} p ON p.{f.q('id')} = t.{f.col(Task, 'project')} "
-        f"JOIN {R} r ON r.{f.q('id')} = t.{f.col(Task, 'prompt')} "
-        f"WHERE a.{f.col(Assignment, 'task')} = %s AND a.{f.col(Assignment, 'annotator')} = %s{lock}"
-    )
-
-
 def lease_locked(*, task_id: int, annotator: AbstractBaseUser) -> Assignment | None:
     """The annotator's lease on the task with its task, project and prompt, locked for a submit (or None).
 
     Locks the lease and the prompt, not the project: submits to other prompts run in parallel, while the consensus
     rebuild (which deletes and re-inserts the prompt's pairs) is serialized per prompt and sees every vote.
     """
-    row = fastsql.fetchone(_lease_sql(connection.vendor), [task_id, annotator.pk])
+    row = fastsql.fetchone(serving_sql.lease(connection.vendor), [task_id, annotator.pk])
     if row is None:
         return None
     a, t, p = fastsql.width(Assignment), fastsql.width(Task), fastsql.width(Project)
@@ -444,24 +327,10 @@ def lease_locked(*, task_id: int, annotator: AbstractBaseUser) -> Assignment | N
     return assignment
 
 
-@cache
-def _finish_sql(vendor: str) -> tuple[str, str, str]:
-    f = fastsql
-    A, T = f.table(Assignment), f.table(Task)
-    done, assigned = f.col(Task, "completed_count"), f.col(Task, "assigned_count")
-    return (
-        f"UPDATE {A} SET {f.col(Assignment, 'status')} = %s, {f.col(Assignment, 'finished_at')} = %s "
-        f"WHERE {f.q('id')} = %s",
-        f"UPDATE {T} SET {done} = {done} + 1 WHERE {f.q('id')} = %s",
-        f"UPDATE {T} SET {done} = {done} + 1, {f.col(Task, 'state')} = CASE WHEN {done} >= %s THEN %s "
-        f"WHEN {assigned} >= %s THEN %s ELSE %s END WHERE {f.q('id')} = %s",
-    )
-
-
 def finish_statements(assignment: Assignment, project: Project) -> list[tuple[str, list]]:
     """The statements (with parameters) that mark the lease submitted and count the task's judgment, and the
     lease's new status and finish time set on the instance."""
-    finish, gold_done, done = _finish_sql(connection.vendor)
+    finish, gold_done, done = serving_sql.finish(connection.vendor)
     assignment.status = Assignment.Status.SUBMITTED
     assignment.finished_at = timezone.now()
     finished = fastsql.prep(Assignment, "finished_at", assignment.finished_at)
