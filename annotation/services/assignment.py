@@ -99,6 +99,14 @@ def _serve_gold(project: Project, annotator: AbstractBaseUser, kind: str) -> Ass
     return _new_assignment(task, project, annotator)
 
 
+def _task_with_prompt(row: tuple) -> Task:
+    """The task and its prompt from a row that starts with ``select_list(Task)``, ``select_list(Prompt)``."""
+    t, p = fastsql.width(Task), fastsql.width(Prompt)
+    task = fastsql.instance(Task, row[:t])
+    task.prompt = fastsql.instance(Prompt, row[t : t + p])
+    return task
+
+
 def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cursor: AnnotatorCursor):
     # ``is_gold IN (false)``, not ``NOT is_gold``: SQLite cannot match the latter against the task_serving index, so
     # it sorted every task of the project per request (O(n)); an IN of one value is an equality it seeks on.
@@ -106,13 +114,11 @@ def _serve_forward(project: Project, annotator: AbstractBaseUser, kind: str, cur
         return _serve_forward_one_statement(project, annotator, kind, cursor)
     overlap = project.overlap_for(kind)
     sql = serving_sql.serving(connection.vendor)["forward"]
-    width = fastsql.width(Task)
     while True:
         row = fastsql.fetchone(sql, [project.pk, kind, False, TaskState.OPEN, cursor.position])
         if row is None:
             return None
-        task = fastsql.instance(Task, row[:width])
-        task.prompt = fastsql.instance(Prompt, row[width:])
+        task = _task_with_prompt(row)
         cursor.position = task.order_key
         if take_slot(task.pk, overlap):  # (the cursor is saved at the end, once)
             return _new_assignment(task, project, annotator)
@@ -134,8 +140,7 @@ def _serve_forward_one_statement(project: Project, annotator: AbstractBaseUser, 
         )
         if row is None:
             return None
-        task = fastsql.instance(Task, row[:t])
-        task.prompt = fastsql.instance(Prompt, row[t : t + p])
+        task = _task_with_prompt(row)
         cursor.position = cursor.saved_position = task.order_key  # the statement moved it
         if row[t + p] is not None:  # the slot was taken (else the task filled up meanwhile: on to the next one)
             assignment = fastsql.instance(Assignment, row[t + p : t + p + a])

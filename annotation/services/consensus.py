@@ -37,8 +37,8 @@ def _sql(vendor: str) -> dict[str, str]:
     # Rebuilt on every submit: hand-written statements (webapp/fastsql.py) instead of ORM queries.
     f = fastsql
     return {
-        # Two plain index lookups rather than one join: with stale statistics (a young table, autovacuum behind)
-        # PostgreSQL planned the join as a scan of every judgment of the project, on every submit.
+        # SQLite: the prompt's task ids, then their judgments (two index lookups). PostgreSQL reads them in one
+        # statement ("votes_one", below).
         "tasks": f"SELECT {f.q('id')} FROM {f.table(Task)} WHERE {f.col(Task, 'prompt')} = %s",
         "votes": (
             f"SELECT {f.col(Judgment, 'ranking')}, {f.col(Judgment, 'strength')} FROM {f.table(Judgment)} "
@@ -52,11 +52,11 @@ def _sql(vendor: str) -> dict[str, str]:
 def _pg_sql() -> dict[str, str]:
     """PostgreSQL: the read in one statement and the replacement in another (two round trips instead of four)."""
     f = fastsql
-    pair, columns = f.table(PreferencePair), [PreferencePair._meta.get_field(name) for name in PAIR_FIELDS]
-    names = ", ".join(f.q(field.column) for field in columns)
-    record = ", ".join(f"{f.q(field.column)} {field.db_type(connection)}" for field in columns)
+    pair, fields = f.table(PreferencePair), [PreferencePair._meta.get_field(name) for name in PAIR_FIELDS]
+    names = ", ".join(f.q(column) for column in _pair_columns())
+    record = ", ".join(f"{f.q(field.column)} {field.db_type(connection)}" for field in fields)
     return {
-        # The prompt's task ids first (an InitPlan), then one index lookup per task: no join to misplan.
+        # One index lookup per task of the prompt (see _prompt_judgments).
         "votes_one": (
             f"SELECT v.{f.col(Judgment, 'ranking')}, v.{f.col(Judgment, 'strength')} FROM {_prompt_judgments()} "
             f"ORDER BY v.{f.q('id')}"
@@ -115,6 +115,16 @@ def votes_sql() -> str:
     )
 
 
+def _judgments_of(prompt: Prompt) -> list[tuple]:
+    """The prompt's non-gold judgments' (ranking, strength), in id order."""
+    sql = _sql(connection.vendor)
+    if "votes_one" in sql:
+        return fastsql.fetchall(sql["votes_one"], [False, prompt.pk])
+    task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
+    tasks, params = fastsql.id_in(fastsql.col(Judgment, "task"), task_ids)
+    return fastsql.fetchall(sql["votes"].format(tasks=tasks), [*params, False])
+
+
 def consensus_rebuild(*, prompt: Prompt, judgments: list | None = None) -> int:
     """Recompute the prompt's preference pairs from all its non-gold comparison judgments.
 
@@ -122,15 +132,7 @@ def consensus_rebuild(*, prompt: Prompt, judgments: list | None = None) -> int:
     """
     votes: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
     sql = _sql(connection.vendor)
-    if judgments is not None:
-        pass
-    elif "votes_one" in sql:
-        judgments = fastsql.fetchall(sql["votes_one"], [False, prompt.pk])
-    else:
-        task_ids = [pk for (pk,) in fastsql.fetchall(sql["tasks"], [prompt.pk])]
-        tasks, params = fastsql.id_in(fastsql.col(Judgment, "task"), task_ids)
-        judgments = fastsql.fetchall(sql["votes"].format(tasks=tasks), [*params, False])
-    for ranking, strength in judgments:
+    for ranking, strength in _judgments_of(prompt) if judgments is None else judgments:
         ranking = fastsql.json_value(ranking)
         weight = STRENGTH_VALUE.get(strength, 0.0)
         for lo, hi, outcome in ranking_pairs(ranking):

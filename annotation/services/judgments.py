@@ -212,11 +212,11 @@ def _submit(*, task_id: int, annotator: AbstractBaseUser, idempotency_key: str |
     }
     if connection.vendor == "postgresql":
         judgment, earlier = _record_one_statement(values, assignment, project, prompt_id=task.prompt_id)
-        if not task.is_gold:
-            consensus_rebuild(prompt=task.prompt, judgments=[*earlier, (groups, strength)])
-        return judgment, True
-    judgment = fastsql.create(Judgment, values)
-    assignment_finish(assignment, project)
+        judgments = [*earlier, (groups, strength)]
+    else:
+        judgment = fastsql.create(Judgment, values)
+        assignment_finish(assignment, project)
+        judgments = None  # consensus_rebuild reads them
     if not task.is_gold:
-        consensus_rebuild(prompt=task.prompt)
+        consensus_rebuild(prompt=task.prompt, judgments=judgments)
     return judgment, True

@@ -20,14 +20,16 @@ def serving(vendor: str) -> dict[str, str]:
     lease.update(expires=f.col(Assignment, "expires_at"))
     cur = {name: f.col(AnnotatorCursor, name) for name in ("id", "project", "annotator", "kind", "position")}
     active = f.constant(Assignment.Status.ACTIVE)
+    # Whether any active lease has expired (one bound parameter: now).
+    expired = f"(SELECT min(x.{lease['expires']}) FROM {A} x WHERE x.{lease['status']} = {active}) < %s"
     cursor_read = (
         f"SELECT c.{cur['id']}, c.{cur['position']}, (SELECT a.{lease['id']} FROM {A} a "
         f"WHERE a.{lease['annotator']} = c.{cur['annotator']} "
         f"AND a.{lease['project_id_cache']} = c.{cur['project']} AND a.{lease['kind']} = c.{cur['kind']} "
         f"AND a.{lease['status']} = {active} AND a.{lease['expires']} > %s "
         f"ORDER BY a.{lease['id']} + 0 DESC LIMIT 1), "
-        f"coalesce((SELECT min(x.{lease['expires']}) FROM {A} x WHERE x.{lease['status']} = {active}) < %s, false)"
-        f"{{extra}} FROM {C} c WHERE c.{cur['project']} = %s AND c.{cur['annotator']} = %s AND c.{cur['kind']} = %s"
+        f"coalesce({expired}, false){{extra}} "
+        f"FROM {C} c WHERE c.{cur['project']} = %s AND c.{cur['annotator']} = %s AND c.{cur['kind']} = %s"
         + f.for_update("c")
     )
     return {
@@ -38,9 +40,7 @@ def serving(vendor: str) -> dict[str, str]:
         # from the column's statistics, which do know.
         # Whether any active lease has expired: the earliest expiry of an active lease, before now? A min(): one
         # step into the assignment_expiry index whatever the plan.
-        "expired_probe": (
-            f"SELECT 1 WHERE (SELECT min({lease['expires']}) FROM {A} WHERE {lease['status']} = {active}) < %s"
-        ),
+        "expired_probe": f"SELECT 1 WHERE {expired}",
         # The cursor row, locked, with the annotator's unexpired active lease in this project and kind (if any) and
         # whether any lease anywhere has expired (the sweep's probe). "ORDER BY id + 0": ordered by id, a plan may
         # walk the primary key backwards through every lease until one matches, and none does for an annotator with
@@ -56,7 +56,7 @@ def serving(vendor: str) -> dict[str, str]:
             f"ORDER BY {lease['id']} + 0 DESC LIMIT 1"
         ),
         # The next open task after the cursor, with its prompt (the payload shows it). ``is_gold IN (%s)``: see
-        # _serve_forward_orm on why not ``NOT is_gold``.
+        # assignment._serve_forward on why not ``NOT is_gold``.
         "forward": (
             f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')} FROM {T} t "
             f"JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} "
