@@ -15,3 +15,10 @@ def engineer(db):
     from tests.annotation.factories import EngineerFactory
 
     return EngineerFactory()
+
+
+@pytest.fixture
+def staff(client, engineer):
+    """The test client, logged in as an engineer (staff)."""
+    client.force_login(engineer)
+    return client

@@ -53,12 +53,6 @@ def _rich_kind(monkeypatch):
     monkeypatch.setitem(KINDS, RICH.name, RICH)
 
 
-@pytest.fixture
-def staff(client, engineer):
-    client.force_login(engineer)
-    return client
-
-
 def _html(resp) -> str:
     assert resp.status_code == 200, resp.status_code
     return resp.content.decode()

@@ -41,12 +41,6 @@ def metrics(job: Job, name: str, values: list[float]) -> None:
 
 
 @pytest.fixture
-def staff(client, engineer):
-    client.force_login(engineer)
-    return client
-
-
-@pytest.fixture
 def lineage(db):
     """corpus → tokenizer → token shards → base (pretrain) → DPO (with a preference snapshot)."""
     corpus = artifact_register(spec=ArtifactSpec("dataset", folder("corpus", {"docs.jsonl": "{}\n"}), name="pydocs"))
