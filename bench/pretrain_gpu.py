@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import os
-import platform
 import sys
 import time
 import traceback
@@ -37,70 +35,9 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent.parent))
 
 import common_shards  # noqa: E402
+import harness  # noqa: E402
+from pretrain_gpu_device import device_facts, flash_attention_usable, matmul_rate, peak_memory_gib, release  # noqa: E402
 from pretrain_timing import Marks, time_runner  # noqa: E402
-
-
-def device_facts(device) -> dict:
-    import torch
-    import transformers
-
-    facts = {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__}
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        facts.update(
-            gpu=props.name,
-            gpu_memory_gib=round(props.total_memory / 2**30, 1),
-            multiprocessors=props.multi_processor_count,
-            capability=f"{props.major}.{props.minor}",
-            cuda=torch.version.cuda,
-            bf16=torch.cuda.is_bf16_supported(),
-        )
-    else:
-        facts.update(cpu=platform.processor() or platform.machine(), cores=os.cpu_count())
-    return facts
-
-
-def matmul_rate(device, precision: str, n: int, repeats: int = 10) -> float:
-    """n x n x n matmul FLOP/s on random data in the run's precision (the ceiling its matmuls can reach here)."""
-    import torch
-
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(3):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * n**3 * repeats / (time.perf_counter() - start)
-
-
-def flash_attention_usable(config, tokenizer, device) -> bool | str:
-    """Whether the model's attention runs on the flash kernel: one eager forward with every other SDPA backend
-    switched off fails if the model hands SDPA a mask or a layout flash cannot take."""
-    import torch
-
-    from training.pretraining.models import build_model
-
-    if device.type != "cuda":
-        return "n/a (no CUDA)"
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-
-    model = build_model(config, tokenizer).to(device)
-    ids = torch.randint(10, 1000, (1, config.seq_len), device=device)
-    try:
-        with sdpa_kernel([SDPBackend.FLASH_ATTENTION]), torch.autocast("cuda", dtype=torch.bfloat16):
-            model(input_ids=ids)
-        return True
-    except RuntimeError as exc:
-        return f"no: {str(exc).splitlines()[0][:200]}"
-    finally:
-        del model
-        torch.cuda.empty_cache()
 
 
 class RawLoop:
@@ -165,22 +102,6 @@ def time_raw(config, tokenizer, shards, device, precision: str, warmup: int) -> 
     out = marks.summary(loop.tokens_per_step, warmup)
     out["flops_per_token"] = loop.flops_per_token
     return out
-
-
-def release(device) -> None:
-    import torch
-
-    gc.collect()
-    torch._dynamo.reset()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-
-
-def peak_memory_gib(device) -> float | None:
-    import torch
-
-    return round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if device.type == "cuda" else None
 
 
 def main() -> int:
@@ -298,8 +219,7 @@ def main() -> int:
             continue
         r.update(micro_batch=mb, wall_seconds=time.perf_counter() - t0, peak_memory_gib=peak_memory_gib(device))
         r["flops_per_token"] = flops_per_token(config, tokenizer)
-        r["mfu"] = r["flops_per_token"] * r["tokens_per_s_median"] / peak
-        r["mfu_vs_measured_matmul"] = r["flops_per_token"] * r["tokens_per_s_median"] / measured
+        _add_mfu(r, peak, measured)
         results.append(r)
         print(
             f"micro-batch {mb}: {r['tokens_per_s_median']:,.0f} tokens/s, MFU {r['mfu']:.1%} "
@@ -320,8 +240,7 @@ def main() -> int:
             try:
                 raw = time_raw(config_for(best["micro_batch"]), tokenizer, shards, device, precision, warmup)
                 raw["micro_batch"] = best["micro_batch"]
-                raw["mfu"] = raw["flops_per_token"] * raw["tokens_per_s_median"] / peak
-                raw["mfu_vs_measured_matmul"] = raw["flops_per_token"] * raw["tokens_per_s_median"] / measured
+                _add_mfu(raw, peak, measured)
                 raw["ratio_runner_over_raw"] = best["tokens_per_s_median"] / raw["tokens_per_s_median"]
                 raw["peak_memory_gib"] = peak_memory_gib(device)
             except Exception as exc:
@@ -341,7 +260,7 @@ def main() -> int:
         f"GPT-2 shape ({'smoke: 2x128' if args.smoke else '124M'}), seq {seq_len}, {global_tokens} tokens/step, "
         f"{steps} steps ({warmup} warmup), {precision}, compile {args.compile}"
     )
-    print(_table(rows, ["loop", "tokens/s", "MFU", "MFU vs matmul", "first step s", "peak GiB", "note"]))
+    print(harness.table(rows, ["loop", "tokens/s", "MFU", "MFU vs matmul", "first step s", "peak GiB", "note"]))
     if raw is not None and "ratio_runner_over_raw" in raw:
         print(f"runner ÷ raw at micro-batch {raw['micro_batch']}: {raw['ratio_runner_over_raw']:.3f}")
     if ok:
@@ -390,6 +309,12 @@ def flops_per_token(config, tokenizer) -> float:
     return training_flops_per_token(model, config.seq_len)
 
 
+def _add_mfu(r: dict, peak: float, measured: float) -> None:
+    """MFU against the device's peak and against the matmul rate measured in this run."""
+    r["mfu"] = r["flops_per_token"] * r["tokens_per_s_median"] / peak
+    r["mfu_vs_measured_matmul"] = r["flops_per_token"] * r["tokens_per_s_median"] / measured
+
+
 def _row(label: str, r: dict) -> list:
     return [
         label,
@@ -400,14 +325,6 @@ def _row(label: str, r: dict) -> list:
         r.get("peak_memory_gib") or "-",
         "",
     ]
-
-
-def _table(rows: list[list], header: list[str]) -> str:
-    cells = [header] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import contextlib
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -47,135 +46,10 @@ if "--child" not in sys.argv:  # a sweep child runs with exactly the environment
 
 import common_shards  # noqa: E402
 import harness  # noqa: E402
-from pretrain_timing import Marks, time_runner  # noqa: E402
+from pretrain_cpu_loops import SEQ_LEN, measure_raw, measure_runner, model_config, time_optimizers  # noqa: E402
+from pretrain_throughput_report import print_report, summarize  # noqa: E402
 
-SEQ_LEN = 256
 RESULT_MARK = "BENCH-RESULT "
-
-
-# --- the hand-written loop ---------------------------------------------------------------------------------------
-
-
-def model_config(shards: Path, **overrides):
-    from training.configs import from_dict
-    from training.runners.pretrain import PretrainConfig
-
-    base = {"input": str(shards), "architecture": "llama", "preset": "small", "seq_len": SEQ_LEN}
-    return from_dict(PretrainConfig, {**base, **overrides})
-
-
-class RawLoop:
-    """The floor the runner is held to: forward, cross-entropy, backward (with accumulation), clip, AdamW step.
-
-    ``options``: micro_batch, accum, threads, compile, optimizer (single | foreach | fused), precision (fp32 | bf16).
-    """
-
-    def __init__(self, shards: Path, options: dict):
-        import torch
-        from transformers import AutoTokenizer
-
-        from training.pretraining.data import PackedWindows, TokenSplit
-        from training.pretraining.models import build_model, training_flops_per_token
-
-        self.o = options
-        torch.set_num_threads(options["threads"])
-        config = model_config(shards)
-        tokenizer = AutoTokenizer.from_pretrained(shards / "../tokenizer")
-        self.data = PackedWindows(TokenSplit(shards, "train"), SEQ_LEN, config.seed)
-        self.model = build_model(config, tokenizer)
-        self.model.train()
-        self.flops_per_token = training_flops_per_token(self.model, SEQ_LEN)
-        kind = options.get("optimizer", "single")
-        flags = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}[kind]
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, betas=(config.beta1, config.beta2), weight_decay=0.1, **flags
-        )
-        self.forward = torch.compile(self.model) if options.get("compile") else self.model
-        self.position = 0
-        self.tokens_per_step = options["micro_batch"] * options["accum"] * SEQ_LEN
-
-    def step(self) -> float:
-        import torch
-        import torch.nn.functional as F
-
-        mb, accum = self.o["micro_batch"], self.o["accum"]
-        total = 0.0
-        for micro in range(accum):
-            tokens = torch.from_numpy(self.data.batch(self.position + micro * mb, mb))
-            cast = (
-                torch.autocast("cpu", dtype=torch.bfloat16)
-                if self.o.get("precision") == "bf16"
-                else contextlib.nullcontext()
-            )
-            with cast:
-                logits = self.forward(input_ids=tokens[:, :-1]).logits
-            loss = F.cross_entropy(logits.float().flatten(0, 1), tokens[:, 1:].flatten())
-            (loss / accum).backward()
-            total += float(loss.detach())
-        self.position += mb * accum
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        return total / accum
-
-
-def measure_raw(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
-    loop = RawLoop(shards, options)
-    marks = Marks()
-    marks.start = marks.now()
-    for _ in range(steps):
-        marks.losses.append(loop.step())
-        marks.steps.append(marks.now())
-        if bar is not None:
-            bar.update(1)
-    out = marks.summary(loop.tokens_per_step, warmup)
-    out["flops_per_token"] = loop.flops_per_token
-    if options.get("compile"):
-        out["first_step_seconds"] = out["step_seconds"][0]
-    return out
-
-
-def time_optimizers(shards: Path, threads: int, repeats: int = 5) -> dict[str, float]:
-    """Seconds per AdamW step (with clipping) for each implementation, on this model's parameters."""
-    import torch
-
-    loop = RawLoop(shards, {"micro_batch": 1, "accum": 1, "threads": threads})
-    params = list(loop.model.parameters())
-    out = {}
-    for kind, flags in (("single", {"foreach": False}), ("foreach", {"foreach": True}), ("fused", {"fused": True})):
-        opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.1, **flags)
-        times = []
-        for i in range(repeats + 1):
-            for p in params:
-                p.grad = torch.full_like(p, 1e-3)
-            t = time.perf_counter()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            if i:
-                times.append(time.perf_counter() - t)
-        out[kind] = statistics.median(times)
-    return out
-
-
-def measure_runner(shards: Path, options: dict, steps: int, warmup: int, bar=None) -> dict:
-    """The runner on the same shape and batches; ``options`` left out (threads, precision) take its defaults."""
-    overrides = {
-        "micro_batch_size": options["micro_batch"],
-        "global_batch_tokens": options["micro_batch"] * options["accum"] * SEQ_LEN,
-        "max_steps": steps,
-        "warmup_steps": min(2, steps),
-        "eval_every": 0,
-        "eval_batches": 1,
-        "checkpoint_every": 0,
-        "sample_prompts": ["The"],
-        "sample_max_new_tokens": 8,
-    }
-    if options.get("threads"):
-        overrides["num_threads"] = options["threads"]
-    if options.get("precision"):
-        overrides["precision"] = options["precision"]
-    return time_runner(model_config(shards, **overrides), warmup, bar)
 
 
 # --- the sweep (one subprocess per setting) ------------------------------------------------------------------------
@@ -328,12 +202,6 @@ def cpu_facts() -> dict:
     return facts
 
 
-def _fmt(x, digits=0):
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    return f"{x:,.{digits}f}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6, help="optimizer steps per comparison run")
@@ -415,7 +283,7 @@ def main() -> int:
         * as_worker["tokens_per_cpu_s_median"]
         / peak_before["bf16" if precision == "bf16" else "fp32"][threads]["best_per_cpu_s"],
     }
-    print_report(args, facts, options, peak_before, peak_after, runs, as_worker, summary, sweep_rows)
+    print_report(args, facts, options, peak_before, peak_after, runs, as_worker, summary, sweep_rows, seq_len=SEQ_LEN)
     path = harness.write_results(
         "pretrain_throughput",
         {
@@ -440,128 +308,6 @@ def main() -> int:
     )
     print(f"\nresults: {path}")
     return 0
-
-
-def summarize(runs: dict, peak_before: dict, peak_after: dict, threads: int) -> dict:
-    flops = runs["raw"][0]["flops_per_token"]
-
-    def pooled(kind: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[kind])
-
-    out = {"flops_per_token": flops}
-    for kind in ("runner", "raw"):
-        out[f"{kind}_tokens_per_s"] = pooled(kind, "tokens_per_s_median")
-        out[f"{kind}_end_to_end_tokens_per_s"] = pooled(kind, "end_to_end_tokens_per_s")
-        out[f"{kind}_tokens_per_cpu_s"] = pooled(kind, "tokens_per_cpu_s_median")
-    out["ratio_steady"] = out["runner_tokens_per_s"] / out["raw_tokens_per_s"]
-    out["ratio_end_to_end"] = out["runner_end_to_end_tokens_per_s"] / out["raw_end_to_end_tokens_per_s"]
-    out["ratio_per_cpu_s"] = out["runner_tokens_per_cpu_s"] / out["raw_tokens_per_cpu_s"]
-    peak = max(peak_before["fp32"][threads]["best"], peak_after["fp32"][threads]["best"])
-    peak_cpu = max(peak_before["fp32"][threads]["best_per_cpu_s"], peak_after["fp32"][threads]["best_per_cpu_s"])
-    out["fp32_peak_flops"] = peak
-    out["fp32_peak_flops_per_cpu_s"] = peak_cpu
-    for kind in ("runner", "raw"):
-        out[f"{kind}_mfu"] = flops * out[f"{kind}_tokens_per_s"] / peak
-        out[f"{kind}_mfu_per_cpu_s"] = flops * out[f"{kind}_tokens_per_cpu_s"] / peak_cpu
-    return out
-
-
-def print_report(args, facts, options, peak_before, peak_after, runs, as_worker, summary, sweep_rows) -> None:
-    threads, flops = options["threads"], summary["flops_per_token"]
-    print()
-    print(f"matmul rate, GFLOP/s (best of n=1024/2048, {args.probe_seconds:.1f} s each; wall and per CPU-second):")
-    rows = []
-    for label, table in (("before", peak_before), ("after", peak_after)):
-        for t in sorted(table["fp32"]):
-            rows.append(
-                [
-                    f"{t} thread(s), {label}",
-                    _fmt(table["fp32"][t]["best"] / 1e9, 1),
-                    _fmt(table["fp32"][t]["best_per_cpu_s"] / 1e9, 1),
-                    _fmt(table["bf16"][t]["best"] / 1e9, 1),
-                    _fmt(table["bf16"][t]["best_per_cpu_s"] / 1e9, 1),
-                ]
-            )
-    print(harness.table(rows, ["threads", "fp32", "fp32/CPU-s", "bf16", "bf16/CPU-s"]))
-    print(f"(the runner's own start-up probe, fp32 n=1024 for 0.5 s: {summary['runner_own_probe_flops'] / 1e9:.1f})")
-    print()
-    print(
-        f"runner vs raw loop: llama small (6x384), seq {SEQ_LEN}, micro-batch {options['micro_batch']} x accum "
-        f"{options['accum']}, {threads} thread(s), OMP_WAIT_POLICY={facts['omp_wait_policy']}, {args.steps} steps "
-        f"({args.warmup} warmup), {flops / 1e6:.1f} MFLOP/token"
-    )
-    peak, peak_cpu = summary["fp32_peak_flops"], summary["fp32_peak_flops_per_cpu_s"]
-    rows = []
-    labelled = [(f"{kind}, fp32", r) for kind in ("raw", "runner") for r in runs[kind]]
-    labelled.append((f"runner, CPU defaults ({as_worker['precision']})", as_worker))
-    for label, r in labelled:
-        rows.append(
-            [
-                label,
-                _fmt(r["tokens_per_s_median"]),
-                _fmt(r["tokens_per_s_best"]),
-                _fmt(r["end_to_end_tokens_per_s"]),
-                _fmt(r["tokens_per_cpu_s_median"]),
-                f"{flops * r['tokens_per_s_median'] / peak:.1%}",
-                f"{flops * r['tokens_per_cpu_s_median'] / peak_cpu:.1%}",
-                f"{r['cpu_utilisation']:.2f}",
-                " ".join(r["loadavg_after"]),
-            ]
-        )
-    header = ["loop", "tokens/s", "best", "end-to-end", "tokens/CPU-s", "MFU", "MFU/CPU-s", "cores used", "load"]
-    print(harness.table(rows, header))
-    print(
-        f"runner ÷ raw: steady {summary['ratio_steady']:.3f} · end-to-end {summary['ratio_end_to_end']:.3f} · "
-        f"per CPU-second {summary['ratio_per_cpu_s']:.3f} (target ≥ 0.95)"
-    )
-    print(
-        f"MFU vs the {threads}-thread fp32 matmul rate ({peak / 1e9:.1f} GFLOP/s wall, {peak_cpu / 1e9:.1f} per "
-        f"CPU-second): runner {summary['runner_mfu']:.1%} ({summary['runner_mfu_per_cpu_s']:.1%} per CPU-second), "
-        f"raw {summary['raw_mfu']:.1%} ({summary['raw_mfu_per_cpu_s']:.1%})"
-    )
-    w = summary["as_worker"]
-    print(
-        f"runner with CPU defaults ({w['precision']}): {w['speedup_per_cpu_s_over_fp32_runner']:.2f}x the fp32 runner "
-        f"per CPU-second; MFU per CPU-second vs the {w['precision']} matmul rate "
-        f"{w['mfu_per_cpu_s_vs_own_precision_peak']:.1%}"
-    )
-    if not sweep_rows:
-        return
-    print()
-    print(
-        f"sweep (raw loop, {args.sweep_global_tokens} tokens/step, ~{args.sweep_tokens} tokens per setting, "
-        f"{args.sweep_warmup} warmup step; one factor at a time around the CPU defaults):"
-    )
-    rows = []
-    for r in sweep_rows:
-        o = r["options"]
-        table = peak_before["bf16" if o.get("precision") == "bf16" else "fp32"]
-        probe = table.get(o["threads"]) or table[max(table)]
-        wait = {None: "omp default", "ACTIVE": "spin", "PASSIVE": "sleep"}[r["env"].get("OMP_WAIT_POLICY")]
-        setting = f"{o['micro_batch']}x{o['accum']}, {o['threads']}t {wait}, {o.get('optimizer')}"
-        if "error" in r:
-            rows.append([r["group"], r["label"], setting, "-", "-", "-", "-", r["error"][:70]])
-            continue
-        rows.append(
-            [
-                r["group"],
-                r["label"],
-                setting,
-                _fmt(r["tokens_per_s_median"]),
-                _fmt(r["tokens_per_cpu_s_median"]),
-                f"{flops * r['tokens_per_s_median'] / probe['best']:.1%}",
-                f"{flops * r['tokens_per_cpu_s_median'] / probe['best_per_cpu_s']:.1%}",
-                " ".join(r["loadavg"]),
-            ]
-        )
-    print(harness.table(rows, ["group", "setting", "options", "tokens/s", "tokens/CPU-s", "MFU", "MFU/CPU-s", "load"]))
-    print("(MFU of the bf16 row is against the bf16 matmul rate)")
-    timings = sweep_rows[0].get("optimizer_step_seconds")
-    if timings:
-        print("AdamW step + clip, seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
-    for r in sweep_rows:
-        if r["group"] == "compile" and "first_step_seconds" in r:
-            print(f"torch.compile: first step (compiling) {r['first_step_seconds']:.0f} s")
 
 
 if __name__ == "__main__":
