@@ -104,8 +104,9 @@ def _forward_take(T: str, A: str, C: str, P: str, task: dict[str, str], cur: dic
             f"FROM s JOIN t ON t.{task['id']} = s.{task['id']} RETURNING {f.select_list(Assignment)}), "
             f"c AS (UPDATE {C} SET {cur['position']} = t.{task['order_key']} FROM t WHERE {C}.{cur['id']} = %s) "
             f"SELECT {f.select_list(Task, 't')}, {f.select_list(Prompt, 'p')}, {f.select_list(Assignment, 'a')}, "
-            f"(SELECT json_agg(json_build_array(r.{f.q('id')}, r.{f.col(Response, 'text')})) FROM {R} r "
-            f"WHERE r.{f.q('id')} IN (SELECT (jsonb_array_elements_text(t.{f.col(Task, 'response_ids')}))::bigint)) "
+            f"(SELECT json_agg(json_build_array(e.id, (SELECT r.{f.col(Response, 'text')} FROM {R} r "
+            f"WHERE r.{f.q('id')} = e.id))) FROM (SELECT (jsonb_array_elements_text(t.{f.col(Task, 'response_ids')}))"
+            f"::bigint AS id) e) "
             f"FROM t JOIN {P} p ON p.{f.q('id')} = t.{task['prompt']} LEFT JOIN a ON true"
         )
     }

@@ -44,7 +44,9 @@ def test_hot_statements_generic_plans_stay_index_lookups_on_a_table_with_statist
     """The hot statements run prepared; after five runs PostgreSQL may switch to a generic plan, made without the
     values. On an analyzed table where nearly every lease is 'submitted', generic plans once scanned every lease per
     request (an EXISTS probe as a sequential scan, ORDER BY id walking the primary key), and the consensus read
-    scanned every judgment. Checked here with the generic plan forced, on statistics like production's."""
+    scanned every judgment. The forward step once read its task's response texts with a hash join over every
+    response. Checked here with the generic plan forced, on statistics like production's."""
+    from annotation.services.serving_sql import lease
     from annotation.services.serving_sql import serving as _sql
 
     project, (alice, _) = seeded_project(n=400, k=2, task_kinds=["comparison"])
@@ -77,7 +79,7 @@ def test_hot_statements_generic_plans_stay_index_lookups_on_a_table_with_statist
     )
     from annotation.services.consensus import _sql as consensus_sql
 
-    sql = {**_sql("postgresql"), "votes": consensus_sql("postgresql")["votes_one"]}
+    sql = {**_sql("postgresql"), "votes": consensus_sql("postgresql")["votes_one"], "lease": lease("postgresql")}
     later = now + timedelta(days=1)
     take = [0, TaskState.FULL, TaskState.OPEN, 1, 1, project.pk, "comparison", "active", later, later, 1]
     forward = [project.pk, "comparison", False, TaskState.OPEN, -(2**63)]
@@ -88,10 +90,12 @@ def test_hot_statements_generic_plans_stay_index_lookups_on_a_table_with_statist
         "forward": forward,
         "forward_take": forward + take,
         "votes": [False, Task.objects.filter(project=project).first().prompt_id],
+        "lease": [Task.objects.filter(project=project).first().pk, alice.pk],
     }
     with connection.cursor() as cursor:
         cursor.execute(
-            "ANALYZE annotation_assignment, annotation_task, annotation_annotatorcursor, annotation_judgment"
+            "ANALYZE annotation_assignment, annotation_task, annotation_annotatorcursor, annotation_judgment, "
+            "annotation_response, annotation_prompt"
         )
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         for name, values in cases.items():
@@ -104,7 +108,8 @@ def test_hot_statements_generic_plans_stay_index_lookups_on_a_table_with_statist
             plan = " | ".join(row[0] for row in cursor.fetchall())
             cursor.execute(f"DEALLOCATE plan_check_{name}")
             assert "Seq Scan on annotation_assignment" not in plan, (name, plan)
-            assert "Seq Scan on annotation_judgment" not in plan, (name, plan)
+            for table in ("annotation_judgment", "annotation_response", "annotation_task", "annotation_prompt"):
+                assert f"Seq Scan on {table}" not in plan, (name, plan)
             assert "annotation_assignment_pkey" not in plan, (name, plan)
             assert "Bitmap Index Scan on annotation_assignment_annotator_id" not in plan, (name, plan)
             if name == "expired_probe":

@@ -99,3 +99,91 @@ def test_the_reused_cursor_follows_a_reconnect():
     assert fastsql.fetchone("SELECT %s", [1])[0] == 1
     connection.close()
     assert fastsql.fetchone("SELECT %s", [2])[0] == 2
+
+
+postgresql_only = pytest.mark.skipif(settings.DATABASE_IS_SQLITE, reason="PostgreSQL only")
+
+
+def _traced(run) -> str:
+    """libpq's protocol trace (psycopg's C binding) of what ``run()`` sends and receives."""
+    import tempfile
+
+    from django.db import connection
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as fh:
+        pgconn.trace(fh.fileno())
+        try:
+            run()
+        finally:
+            pgconn.untrace()
+        fh.seek(0)
+        return fh.read()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_begin_travels_with_its_first_statement():
+    from django.db import connection, transaction
+
+    def work():
+        with transaction.atomic():
+            assert fastsql.fetchone("SELECT %s::int", [5])[0] == 5
+            assert fastsql.fetchone("SELECT %s::int", [6])[0] == 6
+
+    trace = _traced(work)
+    lines = [line.split("\t") for line in trace.splitlines()]
+    sent = [(parts[3].strip(), parts[4] if len(parts) > 4 else "") for parts in lines if parts[1] == "F"]
+    syncs = [i for i, (kind, _) in enumerate(sent) if kind == "Sync"]
+    assert len(syncs) == 2, sent  # two round trips for the two statements: BEGIN rode with the first
+    first = sent[: syncs[0]]
+    assert any("BEGIN" in body for kind, body in first if kind == "Parse"), first
+    assert sum(kind == "Execute" for kind, _ in first) == 2, first
+    assert sent[-1] == ("Query", ' "COMMIT"'), sent  # Django's commit at the block's exit, as ever
+    assert connection.connection.autocommit and connection.get_autocommit()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_begun_with_its_statement_commits_and_rolls_back_whole():
+    from django.db import IntegrityError, connection, transaction
+
+    fastsql.execute("CREATE TEMP TABLE fastsql_tx (v int)", [])
+    with transaction.atomic():
+        fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [1])
+        assert connection.connection.pgconn.transaction_status != 0  # the server's transaction is open
+        with transaction.atomic():  # a savepoint inside it
+            fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [2])
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [3])
+            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [4])
+        fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [5])
+        1 / 0  # noqa: B018
+    fastsql.execute("CREATE UNIQUE INDEX ON fastsql_tx (v)", [])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [1])  # fails in the round trip that carries BEGIN
+    assert fastsql.fetchall("SELECT v FROM fastsql_tx ORDER BY v", []) == [(1,), (2,)]
+    assert connection.connection.autocommit and connection.get_autocommit()
+    fastsql.execute("INSERT INTO fastsql_tx VALUES (%s)", [9])  # autocommit again: kept without a transaction
+    connection.connection.rollback()
+    assert fastsql.fetchone("SELECT count(*) FROM fastsql_tx WHERE v = %s", [9])[0] == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_transactions_managed_by_hand_are_left_to_psycopg():
+    from django.db import connection, transaction
+
+    fastsql.execute("CREATE TEMP TABLE fastsql_hand (v int)", [])
+    transaction.set_autocommit(False)
+    try:
+        with transaction.atomic():  # inside a transaction the caller ends: not ours to begin
+            fastsql.execute("INSERT INTO fastsql_hand VALUES (%s)", [1])
+        assert connection.connection.autocommit is False
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert fastsql.fetchone("SELECT count(*) FROM fastsql_hand", [])[0] == 0
