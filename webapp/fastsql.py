@@ -8,7 +8,9 @@ statements here are written once, per model and database vendor, and cached:
   as ``Model.save()`` would;
 * rows read come back through each field's converters (``from_db_value``, the backend's datetime/boolean
   converters) and ``Model.from_db``, so they are ordinary model instances;
-* ``RETURNING`` (PostgreSQL; SQLite 3.35+) gives inserted ids and updated rows in the same statement.
+* ``RETURNING`` (PostgreSQL; SQLite 3.35+) gives inserted ids and updated rows in the same statement;
+* on PostgreSQL the statements run prepared, and the first one of a transaction carries the transaction's
+  ``BEGIN`` in the same round trip (``_begin_with``).
 
 Only table and column names from model metadata are interpolated, and the code's own enum constants where a plan
 depends on them (``constant``); every other value is a bound parameter.
