@@ -176,7 +176,7 @@ def _opens_transaction(db: Any, raw: Any) -> bool:
         and db.commit_on_exit
         and not raw.autocommit
         and raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
-        and _PIPELINE_SUPPORTED
+        and _pipeline_supported()
     )
 
 
@@ -203,15 +203,12 @@ def _begin_statement(raw: Any) -> bytes:
     return b"BEGIN" if level is None else b"BEGIN ISOLATION LEVEL " + level.name.replace("_", " ").encode()
 
 
+@cache
 def _pipeline_supported() -> bool:
-    try:
-        import psycopg
-    except ImportError:
-        return False
+    """Whether psycopg's libpq has pipeline mode (libpq 14+; the binary wheels bundle one)."""
+    import psycopg
+
     return psycopg.Pipeline.is_supported()
-
-
-_PIPELINE_SUPPORTED = _pipeline_supported()
 
 
 def insert(model: type[Model], values: dict[str, Any]) -> int:

@@ -65,19 +65,27 @@ def serving(vendor: str) -> dict[str, str]:
             + f.for_update("t", skip_locked=True)
         ),
         **(_forward_take(T, A, C, P, task, cur) if vendor == "postgresql" else {}),
-        "take_slot": (
-            f"UPDATE {T} SET {task['assigned']} = {task['assigned']} + 1, "
-            f"{task['state']} = CASE WHEN {task['assigned']} >= %s THEN %s ELSE %s END "
-            f"WHERE {task['id']} = %s AND {task['assigned']} < %s"
-        ),
+        "take_slot": f"UPDATE {T} {_slot_set(T, task)} WHERE {task['id']} = %s AND {_slot_free(T, task)}",
     }
+
+
+def _slot_set(T: str, task: dict[str, str]) -> str:
+    """Taking a slot (parameters: overlap - 1, the full state, the open state): one more assigned, and the task full
+    once that was the last slot (the CASE sees the count before the increment)."""
+    assigned = f"{T}.{task['assigned']}"
+    return f"SET {task['assigned']} = {assigned} + 1, {task['state']} = CASE WHEN {assigned} >= %s THEN %s ELSE %s END"
+
+
+def _slot_free(T: str, task: dict[str, str]) -> str:
+    """The guard that makes taking a slot safe under concurrency (parameter: overlap)."""
+    return f"{T}.{task['assigned']} < %s"
 
 
 def _forward_take(T: str, A: str, C: str, P: str, task: dict[str, str], cur: dict[str, str]) -> dict[str, str]:
     """PostgreSQL: the forward step in one statement (one round trip instead of four).
 
-    ``t`` locks the next open task after the cursor (SKIP LOCKED), ``s`` takes a slot on it with the same guarded
-    UPDATE as ``take_slot``, ``a`` inserts the lease for it with the responses shuffled (PostgreSQL's ``random()``,
+    ``t`` locks the next open task after the cursor (SKIP LOCKED), ``s`` takes a slot on it with ``take_slot``'s
+    guarded UPDATE, ``a`` inserts the lease for it with the responses shuffled (PostgreSQL's ``random()``,
     seeded per backend from the OS's strong random source) and ``c`` moves the cursor past it. The row returned is
     the task, its prompt, the lease (NULLs when the slot was not taken: the caller moves on) and the responses'
     id/text pairs for the payload. ``t`` is read once (a CTE that others reference is materialized), so one row is
@@ -93,9 +101,8 @@ def _forward_take(T: str, A: str, C: str, P: str, task: dict[str, str], cur: dic
             f"WHERE {task['project']} = %s AND {task['kind']} = %s AND {task['is_gold']} IN (%s) "
             f"AND {task['state']} = %s AND {task['order_key']} > %s ORDER BY {task['order_key']} LIMIT 1 "
             f"FOR UPDATE SKIP LOCKED), "
-            f"s AS (UPDATE {T} SET {task['assigned']} = {T}.{task['assigned']} + 1, "
-            f"{task['state']} = CASE WHEN {T}.{task['assigned']} >= %s THEN %s ELSE %s END "
-            f"FROM t WHERE {T}.{task['id']} = t.{task['id']} AND {T}.{task['assigned']} < %s "
+            f"s AS (UPDATE {T} {_slot_set(T, task)} "
+            f"FROM t WHERE {T}.{task['id']} = t.{task['id']} AND {_slot_free(T, task)} "
             f"RETURNING {T}.{task['id']}), "
             f"a AS (INSERT INTO {A} ({', '.join(f.col(Assignment, c) for c in lease_cols)}) "
             f"SELECT s.{task['id']}, %s, %s, %s, %s, false, "
