@@ -98,7 +98,7 @@ def build_model(config, tokenizer) -> nn.Module:
 
 
 def decoder_layers(model) -> list:
-    """The model's transformer blocks (what FSDP shards one by one and activation checkpointing wraps)."""
+    """The model's transformer blocks (what FSDP shards one by one before the whole model)."""
     for attr in ("model.layers", "transformer.h", "bert.encoder.layer"):
         node = model
         try:
